@@ -1,0 +1,44 @@
+# Entry points: `make demo` (install what is missing, build, run the default job) and `make test`
+# (install, build both the CUDA-detecting and the CPU-only configuration, run the whole suite).
+BUILD     ?= build
+BUILD_CPU ?= build-cpu
+JOBS      ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all deps configure build build-cpu test test-cpu test-gpu demo bench clean
+
+all: build
+
+deps:
+	@scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+$(BUILD_CPU)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD_CPU) -DCMAKE_BUILD_TYPE=Release -DYE_CUDA=OFF -DYE_BUILD_BENCH=OFF $(CMAKE_ARGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+build-cpu: deps $(BUILD_CPU)/CMakeCache.txt
+	cmake --build $(BUILD_CPU) -j$(JOBS)
+
+test-cpu: build-cpu
+	ctest --test-dir $(BUILD_CPU) -L cpu --output-on-failure
+
+test-gpu: build
+	ctest --test-dir $(BUILD) -L gpu --output-on-failure
+
+test: build build-cpu
+	ctest --test-dir $(BUILD_CPU) --output-on-failure
+	ctest --test-dir $(BUILD) --output-on-failure
+
+demo: build
+	$(BUILD)/yolo demo
+
+bench: build
+	scripts/run_benchmarks.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_CPU)
