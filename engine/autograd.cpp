@@ -1,0 +1,135 @@
+// Autograd graph recording and the backward pass (topological order by dependency counting).
+#include "engine/autograd.h"
+
+#include <unordered_map>
+
+#include "engine/ops.h"
+
+namespace ye {
+namespace {
+thread_local bool t_grad_enabled = true;
+}
+
+bool grad_enabled() { return t_grad_enabled; }
+
+NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+
+bool any_requires_grad(std::initializer_list<Tensor> inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void record_op(Tensor& out, const char* name, const std::vector<Tensor>& inputs, BackwardFn backward) {
+  if (!any_requires_grad(inputs)) return;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->inputs.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    Edge e;
+    if (t.defined() && t.requires_grad()) {
+      auto& meta = t.impl()->autograd;
+      if (meta->grad_fn)
+        e.node = meta->grad_fn;
+      else
+        e.leaf = meta;
+    }
+    node->inputs.push_back(std::move(e));
+  }
+  node->backward = std::move(backward);
+  out.impl()->autograd = std::make_shared<AutogradMeta>();
+  out.impl()->autograd->requires_grad = true;
+  out.impl()->autograd->grad_fn = std::move(node);
+}
+
+namespace {
+void accumulate_leaf(AutogradMeta& leaf, const Tensor& g) {
+  if (!leaf.grad.defined()) {
+    leaf.grad = g.clone();
+    return;
+  }
+  YE_CHECK(leaf.grad.shape() == g.shape(), "gradient shape ", g.shape().str(), " does not match leaf grad ",
+           leaf.grad.shape().str());
+  if (leaf.grad.dtype() == g.dtype()) {
+    ops::add_(leaf.grad, g);
+  } else {
+    ops::add_(leaf.grad, ops::cast(g, leaf.grad.dtype()));
+  }
+}
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad) {
+  YE_CHECK(root.requires_grad(), "backward() on a tensor that does not require grad");
+  NoGradGuard no_grad;
+  Tensor g = grad;
+  if (!g.defined()) {
+    YE_CHECK(root.numel() == 1, "backward() without a gradient needs a scalar, got shape ", root.shape().str());
+    g = Tensor::full(root.shape(), 1.0f, root.dtype(), root.device());
+  }
+  auto& meta = *root.impl()->autograd;
+  if (!meta.grad_fn) {
+    accumulate_leaf(meta, g);
+    return;
+  }
+  // Count, for every reachable node, how many edges point to it.
+  std::unordered_map<Node*, int> deps;
+  std::vector<Node*> stack{meta.grad_fn.get()};
+  deps[meta.grad_fn.get()] = 0;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (auto& e : n->inputs) {
+      if (!e.node) continue;
+      auto [it, inserted] = deps.try_emplace(e.node.get(), 0);
+      it->second++;
+      if (inserted) stack.push_back(e.node.get());
+    }
+  }
+  std::unordered_map<Node*, Tensor> grads;
+  grads[meta.grad_fn.get()] = g;
+  std::vector<std::shared_ptr<Node>> ready{meta.grad_fn};
+  while (!ready.empty()) {
+    std::shared_ptr<Node> node = std::move(ready.back());
+    ready.pop_back();
+    Tensor gout;
+    if (auto it = grads.find(node.get()); it != grads.end()) {
+      gout = std::move(it->second);
+      grads.erase(it);
+    }
+    std::vector<Tensor> gin;
+    if (gout.defined()) {
+      YE_CHECK(node->backward, "backward through the graph a second time (node ", node->name, ")");
+      gin = node->backward(gout);
+      YE_CHECK(gin.size() == node->inputs.size(), "op ", node->name, " returned ", gin.size(),
+               " gradients for ", node->inputs.size(), " inputs");
+    }
+    node->backward = nullptr;  // releases the saved tensors
+    for (size_t i = 0; i < node->inputs.size(); ++i) {
+      Edge& e = node->inputs[i];
+      Tensor gi = i < gin.size() ? gin[i] : Tensor();
+      if (e.leaf && gi.defined()) accumulate_leaf(*e.leaf, gi);
+      if (!e.node) continue;
+      Node* next = e.node.get();
+      if (gi.defined()) {
+        auto it = grads.find(next);
+        if (it == grads.end())
+          grads.emplace(next, gi);
+        else
+          it->second = ops::add(it->second, gi);
+      }
+      if (--deps[next] == 0) ready.push_back(e.node);
+    }
+    node->inputs.clear();
+  }
+}
+
+}  // namespace ye

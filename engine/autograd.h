@@ -1,0 +1,61 @@
+// Define-by-run autograd. Each op that sees an input requiring grad records a Node holding only what
+// its backward needs; backward() orders the recorded nodes topologically from the root and runs them
+// in reverse, releasing each node's saved tensors as soon as it has run. Gradients of leaves
+// (parameters) accumulate into their .grad until zeroed, so micro-batches can be accumulated.
+#pragma once
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace ye {
+
+struct Node;
+
+struct Edge {
+  std::shared_ptr<Node> node;           // produced by an op, or
+  std::shared_ptr<AutogradMeta> leaf;   // a leaf that requires grad
+};
+
+struct AutogradMeta {
+  bool requires_grad = false;
+  Tensor grad;
+  std::shared_ptr<Node> grad_fn;
+};
+
+// Given the gradient of the op's output, returns one gradient per recorded input (undefined = none).
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out)>;
+
+struct Node {
+  const char* name = "";
+  std::vector<Edge> inputs;
+  BackwardFn backward;
+};
+
+bool grad_enabled();
+
+// Evaluation scope: ops inside record nothing.
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True when grad mode is on and any of the inputs requires grad.
+bool any_requires_grad(std::initializer_list<Tensor> inputs);
+bool any_requires_grad(const std::vector<Tensor>& inputs);
+
+// Marks `out` as produced by an op named `name` from `inputs` (only when any_requires_grad).
+void record_op(Tensor& out, const char* name, const std::vector<Tensor>& inputs, BackwardFn backward);
+
+// Runs the backward pass from `root` with initial gradient `grad` (ones for a scalar root when undefined).
+void run_backward(const Tensor& root, const Tensor& grad);
+
+}  // namespace ye

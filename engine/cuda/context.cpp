@@ -1,0 +1,71 @@
+// Per-device contexts: creation of stream and library handles, and the workspace.
+#include "engine/cuda/context.h"
+
+#include <array>
+#include <memory>
+#include <mutex>
+
+#include "engine/cuda_check.h"
+
+namespace ye::detail {
+const char* cublas_status_name(cublasStatus_t s) {
+  switch (s) {
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_MAPPING_ERROR: return "CUBLAS_STATUS_MAPPING_ERROR";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+    default: return "CUBLAS_STATUS_UNKNOWN";
+  }
+}
+}  // namespace ye::detail
+
+namespace ye::cuda {
+
+DeviceContext::DeviceContext(int dev) : device(dev), allocator(dev) {
+  YE_CUDA_CHECK(cudaSetDevice(dev));
+  YE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  YE_CUBLAS_CHECK(cublasCreate(&cublas));
+  YE_CUBLAS_CHECK(cublasSetStream(cublas, stream));
+  YE_CUBLAS_CHECK(cublasLtCreate(&cublaslt));
+  YE_CUDNN_CHECK(cudnnCreate(&cudnn));
+  YE_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
+}
+
+void* DeviceContext::workspace(size_t bytes) {
+  if (bytes > workspace_bytes_) {
+    if (workspace_) allocator.free(workspace_);
+    workspace_ = allocator.allocate(bytes, stream);
+    workspace_bytes_ = CachingAllocator::round_size(bytes);
+  }
+  return workspace_;
+}
+
+constexpr int kMaxDevices = 64;
+
+DeviceContext& context(int device) {
+  static std::array<std::unique_ptr<DeviceContext>, kMaxDevices> contexts;
+  static std::mutex mutex;
+  YE_CHECK(device >= 0 && device < kMaxDevices, "invalid CUDA device index ", device);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!contexts[device]) {
+    int count = 0;
+    YE_CUDA_CHECK(cudaGetDeviceCount(&count));
+    YE_CHECK(device < count, "CUDA device ", device, " requested but only ", count, " present");
+    contexts[device] = std::make_unique<DeviceContext>(device);
+  }
+  return *contexts[device];
+}
+
+void set_device(int device) {
+  thread_local int current = -1;
+  if (current != device) {
+    YE_CUDA_CHECK(cudaSetDevice(device));
+    current = device;
+  }
+}
+
+}  // namespace ye::cuda

@@ -1,0 +1,37 @@
+// The per-device context, the only process-wide state of the engine: for each CUDA device its compute
+// stream, cuBLAS / cuBLASLt / cuDNN handles bound to that stream, the caching allocator, a growable
+// workspace and the TF32 switch. Created on first use, one per device, never destroyed before exit.
+#pragma once
+#include <cublasLt.h>
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include "engine/cuda/caching_allocator.h"
+
+namespace ye::cuda {
+
+struct DeviceContext {
+  explicit DeviceContext(int device);
+  int device;
+  cudaStream_t stream = nullptr;
+  cublasHandle_t cublas = nullptr;
+  cublasLtHandle_t cublaslt = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  CachingAllocator allocator;
+  bool allow_tf32 = false;
+
+  // Scratch memory of at least `bytes`, valid until the next call on this stream.
+  void* workspace(size_t bytes);
+
+ private:
+  void* workspace_ = nullptr;
+  size_t workspace_bytes_ = 0;
+};
+
+DeviceContext& context(int device);
+
+// Sets the current device for the calling thread (cheap when already current).
+void set_device(int device);
+
+}  // namespace ye::cuda

@@ -1,0 +1,79 @@
+// The engine's ops on Tensors, forward plus backward rule: each dispatches to kernels/ (CPU Eigen or
+// CUDA) and, when an input requires grad, records its backward on the autograd graph. Binary ops
+// broadcast numpy-style. In-place ops (suffix _) never record autograd. Layer ops (conv2d, batchnorm,
+// pooling, ...) are declared in engine/nn_ops.h.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "engine/autograd.h"
+#include "engine/tensor.h"
+
+namespace ye {
+
+// Counter-based generator: the same seed gives the same numbers on CPU and CUDA (kernels/philox.h).
+struct Generator {
+  uint64_t seed = 0;
+  uint64_t offset = 0;  // counters consumed so far
+  explicit Generator(uint64_t s = 0) : seed(s) {}
+  uint64_t advance(int64_t n) {  // returns the offset to use for a draw of n numbers
+    uint64_t o = offset;
+    offset += uint64_t((n + 3) / 4);
+    return o;
+  }
+};
+
+namespace ops {
+
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+Tensor affine(const Tensor& x, float mul, float add);  // x * mul + add
+inline Tensor add_scalar(const Tensor& x, float v) { return affine(x, 1.0f, v); }
+inline Tensor mul_scalar(const Tensor& x, float v) { return affine(x, v, 0.0f); }
+Tensor pow_scalar(const Tensor& x, float p);
+
+Tensor neg(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor silu(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor square(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor abs(const Tensor& x);
+
+Tensor sum(const Tensor& x);                              // all elements -> shape [1]
+Tensor sum(const Tensor& x, int dim, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, int dim, bool keepdim = false);
+
+// Matrix product of 2-D (m,k)x(k,n) or batched 3-D (b,m,k)x(b,k,n); transposes apply to the last two
+// dims. CUDA: cuBLAS, f16/bf16 operands with f32 accumulation, f32 without TF32 unless enabled.
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
+
+Tensor cast(const Tensor& x, DType dtype);
+Tensor to(const Tensor& x, Device device);
+Tensor contiguous(const Tensor& x);
+Tensor slice(const Tensor& x, int64_t begin, int64_t end);             // along dim 0
+Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length);
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor broadcast_to_sum(const Tensor& grad, const Shape& shape);  // reduces a broadcast gradient
+
+void fill_(const Tensor& dst, float value);
+void uniform_(const Tensor& dst, float lo, float hi, Generator& gen);
+void normal_(const Tensor& dst, float mean, float stddev, Generator& gen);
+void add_(const Tensor& dst, const Tensor& src, float alpha = 1.0f);  // dst += alpha * src
+void copy_(const Tensor& dst, const Tensor& src);  // any strides, dtypes and devices
+
+// Device synchronisation (CPU: no-op): waits for all queued work on the device's compute stream.
+void synchronize(Device device);
+// Enables TF32 tensor-core maths for f32 matmul/conv on a device (off by default).
+void set_allow_tf32(Device device, bool allow);
+
+}  // namespace ops
+}  // namespace ye

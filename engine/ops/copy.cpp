@@ -1,0 +1,191 @@
+// Copies, casts, device transfers, views with autograd, fills and random initialisation.
+#include <cstring>
+
+#include "engine/ops.h"
+#include "engine/ops/dispatch.h"
+#include "kernels/philox.h"
+#ifdef YE_WITH_CUDA
+#include "engine/cuda_check.h"
+#include "kernels/cuda/elementwise_cuda.h"
+#endif
+
+namespace ye::ops {
+
+void copy_(const Tensor& dst, const Tensor& src) {
+  YE_CHECK(dst.shape() == src.shape(), "copy_: shapes differ (", dst.shape().str(), " <- ", src.shape().str(), ")");
+  if (src.numel() == 0) return;
+  Device sd = src.device(), dd = dst.device();
+  if (sd.is_cpu() && dd.is_cpu()) {
+    kernels::cpu::copy_convert(src.data(), src.dtype(), dst.data(), dst.dtype(), detail::copy_layout(src, dst));
+    return;
+  }
+#ifdef YE_WITH_CUDA
+  if (sd == dd) {
+    kernels::cuda::copy_convert(src.data(), src.dtype(), dst.data(), dst.dtype(), detail::copy_layout(src, dst),
+                                detail::stream(dst));
+    return;
+  }
+  if (sd.is_cpu() && dd.is_cuda()) {
+    Tensor staged = src.contiguous();
+    if (dst.is_contiguous() && dst.dtype() == src.dtype()) {
+      YE_CUDA_CHECK(cudaMemcpyAsync(dst.data(), staged.data(), staged.nbytes(), cudaMemcpyHostToDevice,
+                                    detail::stream(dst)));
+      return;
+    }
+    Tensor dev = Tensor::empty(src.shape(), src.dtype(), dd);
+    YE_CUDA_CHECK(cudaMemcpyAsync(dev.data(), staged.data(), staged.nbytes(), cudaMemcpyHostToDevice,
+                                  detail::stream(dev)));
+    copy_(dst, dev);
+    return;
+  }
+  if (sd.is_cuda() && dd.is_cpu()) {
+    Tensor staged = src.contiguous();
+    cudaStream_t s = detail::stream(staged);
+    if (dst.is_contiguous() && dst.dtype() == src.dtype()) {
+      YE_CUDA_CHECK(cudaMemcpyAsync(dst.data(), staged.data(), staged.nbytes(), cudaMemcpyDeviceToHost, s));
+      YE_CUDA_CHECK(cudaStreamSynchronize(s));
+      return;
+    }
+    Tensor host = Tensor::empty(src.shape(), src.dtype(), Device::cpu());
+    YE_CUDA_CHECK(cudaMemcpyAsync(host.data(), staged.data(), staged.nbytes(), cudaMemcpyDeviceToHost, s));
+    YE_CUDA_CHECK(cudaStreamSynchronize(s));
+    copy_(dst, host);
+    return;
+  }
+  copy_(dst, src.to(Device::cpu()));  // device to another device through the host
+#else
+  YE_REQUIRE_CUDA_BUILD(sd.is_cuda() ? sd : dd);
+#endif
+}
+
+Tensor cast(const Tensor& x, DType dtype) {
+  if (x.dtype() == dtype) return x;
+  Tensor y = Tensor::empty(x.shape(), dtype, x.device());
+  copy_(y, x);
+  if (any_requires_grad({x})) {
+    DType from = x.dtype();
+    record_op(y, "cast", {x}, [from](const Tensor& g) -> std::vector<Tensor> { return {cast(g, from)}; });
+  }
+  return y;
+}
+
+Tensor to(const Tensor& x, Device device) {
+  if (x.device() == device) return x;
+  Tensor y = x.to(device);
+  if (any_requires_grad({x})) {
+    Device from = x.device();
+    record_op(y, "to", {x}, [from](const Tensor& g) -> std::vector<Tensor> { return {g.to(from)}; });
+  }
+  return y;
+}
+
+Tensor contiguous(const Tensor& x) {
+  if (x.is_contiguous()) return x;
+  Tensor y = x.contiguous();
+  if (any_requires_grad({x})) record_op(y, "contiguous", {x}, [](const Tensor& g) -> std::vector<Tensor> { return {g}; });
+  return y;
+}
+
+Tensor slice(const Tensor& x, int64_t begin, int64_t end) { return narrow(x, 0, begin, end - begin); }
+
+Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {
+  if (dim < 0) dim += x.ndim();
+  Tensor y = x.narrow_view(dim, start, length);
+  if (any_requires_grad({x})) {
+    Shape full = x.shape();
+    record_op(y, "narrow", {x}, [full, dim, start, length](const Tensor& g) -> std::vector<Tensor> {
+      Tensor gx = Tensor::zeros(full, g.dtype(), g.device());
+      copy_(gx.narrow_view(dim, start, length), g);
+      return {gx};
+    });
+  }
+  return y;
+}
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  Tensor y = x.contiguous().reshape_view(shape);
+  if (any_requires_grad({x})) {
+    Shape from = x.shape();
+    record_op(y, "reshape", {x}, [from](const Tensor& g) -> std::vector<Tensor> { return {reshape(g, from)}; });
+  }
+  return y;
+}
+
+void fill_(const Tensor& dst, float value) {
+  YE_CHECK(dst.is_contiguous(), "fill_ needs a contiguous tensor");
+  if (dst.device().is_cpu()) {
+    kernels::cpu::fill(dst.data(), dst.dtype(), dst.numel(), value);
+    return;
+  }
+#ifdef YE_WITH_CUDA
+  kernels::cuda::fill(dst.data(), dst.dtype(), dst.numel(), value, detail::stream(dst));
+#else
+  YE_REQUIRE_CUDA_BUILD(dst.device());
+#endif
+}
+
+namespace {
+template <typename F>
+void random_fill(const Tensor& dst, F&& sample) {
+  YE_CHECK(dst.is_contiguous(), "random init needs a contiguous tensor");
+  Tensor host = Tensor::empty(dst.shape(), DType::f32, Device::cpu());
+  float* p = host.data_as<float>();
+  for (int64_t i = 0; i < host.numel(); ++i) p[i] = sample(i);
+  copy_(dst, host);
+}
+}  // namespace
+
+void uniform_(const Tensor& dst, float lo, float hi, Generator& gen) {
+  uint64_t offset = gen.advance(dst.numel());
+  if (dst.device().is_cuda()) {
+#ifdef YE_WITH_CUDA
+    kernels::cuda::uniform(dst.data(), dst.dtype(), dst.numel(), lo, hi, gen.seed, offset, detail::stream(dst));
+    return;
+#endif
+  }
+  random_fill(dst, [&](int64_t i) { return lo + (hi - lo) * kernels::philox_uniform(gen.seed, offset, i); });
+}
+
+void normal_(const Tensor& dst, float mean, float stddev, Generator& gen) {
+  uint64_t offset = gen.advance(dst.numel());
+  if (dst.device().is_cuda()) {
+#ifdef YE_WITH_CUDA
+    kernels::cuda::normal(dst.data(), dst.dtype(), dst.numel(), mean, stddev, gen.seed, offset,
+                          detail::stream(dst));
+    return;
+#endif
+  }
+  random_fill(dst, [&](int64_t i) { return mean + stddev * kernels::philox_normal(gen.seed, offset, i); });
+}
+
+void add_(const Tensor& dst, const Tensor& src0, float alpha) {
+  detail::check_same_device(dst, src0, "add_");
+  YE_CHECK(dst.shape() == src0.shape(), "add_: shapes differ (", dst.shape().str(), " += ", src0.shape().str(), ")");
+  YE_CHECK(dst.is_contiguous(), "add_ needs a contiguous destination");
+  Tensor src = src0.dtype() == dst.dtype() ? src0.contiguous() : cast(src0.detach(), dst.dtype()).contiguous();
+  if (dst.device().is_cpu()) {
+    detail::check_cpu_f32(dst, "add_");
+    kernels::cpu::axpy(alpha, src.data_as<float>(), dst.data_as<float>(), dst.numel());
+    return;
+  }
+#ifdef YE_WITH_CUDA
+  kernels::cuda::axpy(dst.dtype(), alpha, src.data(), dst.data(), dst.numel(), detail::stream(dst));
+#endif
+}
+
+void synchronize(Device device) {
+#ifdef YE_WITH_CUDA
+  if (device.is_cuda()) {
+    auto& ctx = cuda::context(device.index);
+    YE_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
+  }
+#endif
+}
+
+void set_allow_tf32(Device device, bool allow) {
+#ifdef YE_WITH_CUDA
+  if (device.is_cuda()) cuda::context(device.index).allow_tf32 = allow;
+#endif
+}
+
+}  // namespace ye::ops

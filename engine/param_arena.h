@@ -1,0 +1,40 @@
+// Parameter arena: all parameters of a model (of one dtype) live in one contiguous value buffer and
+// their gradients in one contiguous grad buffer, handed to modules as views. Whole-model passes
+// (gradient all-reduce, unscale, clipping, optimizer updates, EMA) are then single passes over memory.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace ye {
+
+class ParameterArena {
+ public:
+  struct Entry {
+    std::string name;
+    Tensor param;   // view into values()
+    int64_t offset; // in elements
+    int64_t numel;
+  };
+
+  ParameterArena() = default;
+  // Moves the parameters' storage into the arena on `device` (values copied, same TensorImpl objects,
+  // so every holder sees the arena view) and gives each a zeroed grad view. Call once.
+  void adopt(const std::vector<std::pair<std::string, Tensor>>& named, Device device);
+
+  const Tensor& values() const { return values_; }  // [total] f32
+  const Tensor& grads() const { return grads_; }    // [total] f32
+  const std::vector<Entry>& entries() const { return entries_; }
+  int64_t total() const { return total_; }
+  void zero_grad() const;
+
+  static constexpr int64_t kAlign = 64;  // elements: every parameter starts 256-byte aligned
+
+ private:
+  Tensor values_, grads_;
+  std::vector<Entry> entries_;
+  int64_t total_ = 0;
+};
+
+}  // namespace ye

@@ -1,0 +1,273 @@
+// CUDA elementwise, copy/convert, reduction and random kernels (grid-stride loops, f32 maths).
+#include <stdexcept>
+
+#include "kernels/cuda/dtype_cuda.cuh"
+#include "kernels/cuda/elementwise_cuda.h"
+#include "kernels/philox.h"
+
+namespace ye::kernels::cuda {
+namespace {
+
+#define YE_GRID_LOOP(i, n) \
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); i += int64_t(blockDim.x) * gridDim.x)
+
+__device__ __forceinline__ float unary_fn(UnaryOp op, float x) {
+  switch (op) {
+    case UnaryOp::neg: return -x;
+    case UnaryOp::sigmoid: return 1.f / (1.f + __expf(-x));
+    case UnaryOp::silu: return x / (1.f + __expf(-x));
+    case UnaryOp::exp: return expf(x);
+    case UnaryOp::log: return logf(x);
+    case UnaryOp::sqrt: return sqrtf(x);
+    case UnaryOp::square: return x * x;
+    case UnaryOp::relu: return fmaxf(x, 0.f);
+    case UnaryOp::abs: return fabsf(x);
+    case UnaryOp::reciprocal: return 1.f / x;
+  }
+  return 0.f;
+}
+
+__device__ __forceinline__ float unary_grad(UnaryOp op, float x, float y) {
+  switch (op) {
+    case UnaryOp::neg: return -1.f;
+    case UnaryOp::sigmoid: return y * (1.f - y);
+    case UnaryOp::silu: {
+      float s = 1.f / (1.f + __expf(-x));
+      return s * (1.f + x * (1.f - s));
+    }
+    case UnaryOp::exp: return y;
+    case UnaryOp::log: return 1.f / x;
+    case UnaryOp::sqrt: return 0.5f / y;
+    case UnaryOp::square: return 2.f * x;
+    case UnaryOp::relu: return x > 0.f ? 1.f : 0.f;
+    case UnaryOp::abs: return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f);
+    case UnaryOp::reciprocal: return -y * y;
+  }
+  return 0.f;
+}
+
+__device__ __forceinline__ float binary_fn(BinaryOp op, float a, float b) {
+  switch (op) {
+    case BinaryOp::add: return a + b;
+    case BinaryOp::sub: return a - b;
+    case BinaryOp::mul: return a * b;
+    case BinaryOp::div: return a / b;
+    case BinaryOp::maximum: return fmaxf(a, b);
+    case BinaryOp::minimum: return fminf(a, b);
+    case BinaryOp::ge: return a >= b ? 1.f : 0.f;
+    case BinaryOp::le: return a <= b ? 1.f : 0.f;
+  }
+  return 0.f;
+}
+
+__device__ __forceinline__ void strided_offsets(const Strided5& l, int64_t i, int64_t& oa, int64_t& ob) {
+  oa = 0;
+  ob = 0;
+  for (int d = l.ndim - 1; d >= 0; --d) {
+    int64_t q = i % l.shape[d];
+    i /= l.shape[d];
+    oa += q * l.stride_a[d];
+    ob += q * l.stride_b[d];
+  }
+}
+
+template <typename T>
+__global__ void unary_kernel(UnaryOp op, const T* x, T* y, int64_t n) {
+  YE_GRID_LOOP(i, n) y[i] = from_f32<T>(unary_fn(op, to_f32(x[i])));
+}
+
+template <typename T>
+__global__ void unary_backward_kernel(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n) {
+  YE_GRID_LOOP(i, n) {
+    float xv = x ? to_f32(x[i]) : 0.f;
+    float yv = y ? to_f32(y[i]) : 0.f;
+    gx[i] = from_f32<T>(to_f32(gy[i]) * unary_grad(op, xv, yv));
+  }
+}
+
+template <typename T>
+__global__ void binary_kernel(BinaryOp op, const T* a, const T* b, T* out, Strided5 l, int64_t n) {
+  YE_GRID_LOOP(i, n) {
+    int64_t oa, ob;
+    strided_offsets(l, i, oa, ob);
+    out[i] = from_f32<T>(binary_fn(op, to_f32(a[oa]), to_f32(b[ob])));
+  }
+}
+
+template <typename T>
+__global__ void affine_kernel(const T* x, T* y, int64_t n, float mul, float add) {
+  YE_GRID_LOOP(i, n) y[i] = from_f32<T>(to_f32(x[i]) * mul + add);
+}
+
+template <typename T>
+__global__ void pow_kernel(const T* x, T* y, int64_t n, float p) {
+  YE_GRID_LOOP(i, n) y[i] = from_f32<T>(powf(to_f32(x[i]), p));
+}
+
+template <typename S, typename D>
+__global__ void copy_kernel(const S* src, D* dst, Strided5 l, int64_t n) {
+  YE_GRID_LOOP(i, n) {
+    int64_t oa, ob;
+    strided_offsets(l, i, oa, ob);
+    dst[ob] = from_f32<D>(to_f32(src[oa]));
+  }
+}
+
+template <typename T>
+__global__ void same_type_copy_kernel(const T* src, T* dst, Strided5 l, int64_t n) {
+  YE_GRID_LOOP(i, n) {
+    int64_t oa, ob;
+    strided_offsets(l, i, oa, ob);
+    dst[ob] = src[oa];
+  }
+}
+
+// One block per output element group: blockDim.x threads cooperate over `len` for one (o, i).
+template <typename T>
+__global__ void sum_axis_kernel(const T* x, T* out, int64_t outer, int64_t len, int64_t inner) {
+  __shared__ float partial[32];
+  for (int64_t o_i = blockIdx.x; o_i < outer * inner; o_i += gridDim.x) {
+    int64_t o = o_i / inner, in = o_i % inner;
+    float acc = 0.f;
+    for (int64_t k = threadIdx.x; k < len; k += blockDim.x) acc += to_f32(x[(o * len + k) * inner + in]);
+    for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, off);
+    if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = acc;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+      acc = threadIdx.x < (blockDim.x >> 5) ? partial[threadIdx.x] : 0.f;
+      for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, off);
+      if (threadIdx.x == 0) out[o_i] = from_f32<T>(acc);
+    }
+    __syncthreads();
+  }
+}
+
+// Column sums when len is large and inner is wide: each thread owns one output column.
+template <typename T>
+__global__ void sum_axis_columns_kernel(const T* x, T* out, int64_t outer, int64_t len, int64_t inner) {
+  YE_GRID_LOOP(o_i, outer * inner) {
+    int64_t o = o_i / inner, in = o_i % inner;
+    float acc = 0.f;
+    for (int64_t k = 0; k < len; ++k) acc += to_f32(x[(o * len + k) * inner + in]);
+    out[o_i] = from_f32<T>(acc);
+  }
+}
+
+template <typename T>
+__global__ void axpy_kernel(float alpha, const T* src, T* dst, int64_t n) {
+  YE_GRID_LOOP(i, n) dst[i] = from_f32<T>(to_f32(dst[i]) + alpha * to_f32(src[i]));
+}
+
+template <typename T>
+__global__ void fill_kernel(T* dst, int64_t n, float v) {
+  T tv = from_f32<T>(v);
+  YE_GRID_LOOP(i, n) dst[i] = tv;
+}
+
+template <typename T>
+__global__ void uniform_kernel(T* dst, int64_t n, float lo, float hi, uint64_t seed, uint64_t offset) {
+  YE_GRID_LOOP(i, n) dst[i] = from_f32<T>(lo + (hi - lo) * philox_uniform(seed, offset, i));
+}
+
+template <typename T>
+__global__ void normal_kernel(T* dst, int64_t n, float mean, float stddev, uint64_t seed, uint64_t offset) {
+  YE_GRID_LOOP(i, n) dst[i] = from_f32<T>(mean + stddev * philox_normal(seed, offset, i));
+}
+
+void check_launch() {
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess) throw std::runtime_error(std::string("CUDA kernel launch failed: ") + cudaGetErrorString(e));
+}
+
+constexpr int kBlock = 256;
+}  // namespace
+
+void unary(UnaryOp op, DType t, const void* x, void* y, int64_t n, cudaStream_t s) {
+  if (n == 0) return;
+  YE_DISPATCH_FLOAT(t, T, unary_kernel<T><<<grid_for(n), kBlock, 0, s>>>(op, (const T*)x, (T*)y, n));
+  check_launch();
+}
+
+void unary_backward(UnaryOp op, DType t, const void* x, const void* y, const void* gy, void* gx, int64_t n,
+                    cudaStream_t s) {
+  if (n == 0) return;
+  YE_DISPATCH_FLOAT(t, T,
+                    unary_backward_kernel<T><<<grid_for(n), kBlock, 0, s>>>(op, (const T*)x, (const T*)y,
+                                                                            (const T*)gy, (T*)gx, n));
+  check_launch();
+}
+
+void binary(BinaryOp op, DType t, const void* a, const void* b, void* out, const Strided5& l, cudaStream_t s) {
+  int64_t n = l.numel();
+  if (n == 0) return;
+  YE_DISPATCH_FLOAT(t, T,
+                    binary_kernel<T><<<grid_for(n), kBlock, 0, s>>>(op, (const T*)a, (const T*)b, (T*)out, l, n));
+  check_launch();
+}
+
+void affine(DType t, const void* x, void* y, int64_t n, float mul, float add, cudaStream_t s) {
+  if (n == 0) return;
+  YE_DISPATCH_FLOAT(t, T, affine_kernel<T><<<grid_for(n), kBlock, 0, s>>>((const T*)x, (T*)y, n, mul, add));
+  check_launch();
+}
+
+void pow_scalar(DType t, const void* x, void* y, int64_t n, float p, cudaStream_t s) {
+  if (n == 0) return;
+  YE_DISPATCH_FLOAT(t, T, pow_kernel<T><<<grid_for(n), kBlock, 0, s>>>((const T*)x, (T*)y, n, p));
+  check_launch();
+}
+
+void copy_convert(const void* src, DType st, void* dst, DType dt, const Strided5& l, cudaStream_t s) {
+  int64_t n = l.numel();
+  if (n == 0) return;
+  if (st == dt) {
+    YE_DISPATCH_ALL(st, T, same_type_copy_kernel<T><<<grid_for(n), kBlock, 0, s>>>((const T*)src, (T*)dst, l, n));
+  } else {
+    YE_DISPATCH_ALL(st, S,
+                    YE_DISPATCH_ALL(dt, D,
+                                    copy_kernel<S, D><<<grid_for(n), kBlock, 0, s>>>((const S*)src, (D*)dst, l, n)));
+  }
+  check_launch();
+}
+
+void sum_axis(DType t, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, cudaStream_t s) {
+  int64_t outputs = outer * inner;
+  if (outputs == 0) return;
+  if (inner >= 256 && len <= 4096) {
+    YE_DISPATCH_FLOAT(t, T,
+                      sum_axis_columns_kernel<T><<<grid_for(outputs), kBlock, 0, s>>>((const T*)x, (T*)out, outer,
+                                                                                     len, inner));
+  } else {
+    unsigned blocks = unsigned(outputs < 65535 ? outputs : 65535);
+    YE_DISPATCH_FLOAT(t, T,
+                      sum_axis_kernel<T><<<blocks, 1024, 0, s>>>((const T*)x, (T*)out, outer, len, inner));
+  }
+  check_launch();
+}
+
+void axpy(DType t, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s) {
+  if (n == 0) return;
+  YE_DISPATCH_FLOAT(t, T, axpy_kernel<T><<<grid_for(n), kBlock, 0, s>>>(alpha, (const T*)src, (T*)dst, n));
+  check_launch();
+}
+
+void fill(void* dst, DType t, int64_t n, float value, cudaStream_t s) {
+  if (n == 0) return;
+  YE_DISPATCH_ALL(t, T, fill_kernel<T><<<grid_for(n), kBlock, 0, s>>>((T*)dst, n, value));
+  check_launch();
+}
+
+void uniform(void* dst, DType t, int64_t n, float lo, float hi, uint64_t seed, uint64_t offset, cudaStream_t s) {
+  if (n == 0) return;
+  YE_DISPATCH_FLOAT(t, T, uniform_kernel<T><<<grid_for(n), kBlock, 0, s>>>((T*)dst, n, lo, hi, seed, offset));
+  check_launch();
+}
+
+void normal(void* dst, DType t, int64_t n, float mean, float stddev, uint64_t seed, uint64_t offset,
+            cudaStream_t s) {
+  if (n == 0) return;
+  YE_DISPATCH_FLOAT(t, T, normal_kernel<T><<<grid_for(n), kBlock, 0, s>>>((T*)dst, n, mean, stddev, seed, offset));
+  check_launch();
+}
+
+}  // namespace ye::kernels::cuda

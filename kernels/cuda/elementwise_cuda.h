@@ -1,0 +1,22 @@
+// CUDA twins of kernels/elementwise.h: every function takes the element dtype (f32, f16 or bf16 for
+// the maths kernels; any dtype for copy_convert) and a stream, and computes in f32.
+#pragma once
+#include <cuda_runtime.h>
+
+#include "kernels/elementwise.h"
+
+namespace ye::kernels::cuda {
+void unary(UnaryOp op, DType t, const void* x, void* y, int64_t n, cudaStream_t s);
+void unary_backward(UnaryOp op, DType t, const void* x, const void* y, const void* gy, void* gx, int64_t n,
+                    cudaStream_t s);
+void binary(BinaryOp op, DType t, const void* a, const void* b, void* out, const Strided5& layout, cudaStream_t s);
+void affine(DType t, const void* x, void* y, int64_t n, float mul, float add, cudaStream_t s);
+void pow_scalar(DType t, const void* x, void* y, int64_t n, float p, cudaStream_t s);
+void copy_convert(const void* src, DType st, void* dst, DType dt, const Strided5& layout, cudaStream_t s);
+// out (f32 accumulate, written as t) over a contiguous (outer, len, inner) view.
+void sum_axis(DType t, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, cudaStream_t s);
+void axpy(DType t, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s);
+void fill(void* dst, DType t, int64_t n, float value, cudaStream_t s);
+void uniform(void* dst, DType t, int64_t n, float lo, float hi, uint64_t seed, uint64_t offset, cudaStream_t s);
+void normal(void* dst, DType t, int64_t n, float mean, float stddev, uint64_t seed, uint64_t offset, cudaStream_t s);
+}  // namespace ye::kernels::cuda
