@@ -130,12 +130,14 @@ YE_HD S dmax_da(S a, S b) { return a > b ? S(1) : (a == b ? S(0.5) : S(0)); }
 template <class S>
 struct CiouGrad {
   S ciou;
-  S d[4];  // d ciou / d (x1, y1, x2, y2) of box1, CIoU's alpha held constant
+  S alpha;  // CIoU's aspect-ratio weight (no gradient)
+  S d[4];   // d ciou / d (x1, y1, x2, y2) of box1, alpha held constant
 };
 
 // CIoU(box1 = p, box2 = t) as the box loss calls it (xyxy, eps 1e-7 on heights), with its gradient.
+// fixed_alpha >= 0 replaces the computed alpha (lets a numeric gradient check hold it constant).
 template <class S>
-YE_HD CiouGrad<S> ciou_and_grad(const S p[4], const S t[4]) {
+YE_HD CiouGrad<S> ciou_and_grad(const S p[4], const S t[4], S fixed_alpha = S(-1)) {
   const S eps = S(1e-7), k = S(4.0 / (3.14159265358979323846 * 3.14159265358979323846));
   const S w1 = p[2] - p[0], h1 = p[3] - p[1] + eps, w2 = t[2] - t[0], h2 = t[3] - t[1] + eps;
   const S mnx = p[2] < t[2] ? p[2] : t[2], mxx = p[0] > t[0] ? p[0] : t[0];
@@ -152,8 +154,9 @@ YE_HD CiouGrad<S> ciou_and_grad(const S p[4], const S t[4]) {
   const S rho2 = (dx * dx + dy * dy) / S(4);
   const S da = atan_s(w2 / h2) - atan_s(w1 / h1);
   const S v = k * da * da;
-  const S alpha = v / (v - iou + (S(1) + eps));
+  const S alpha = fixed_alpha >= S(0) ? fixed_alpha : v / (v - iou + (S(1) + eps));
   CiouGrad<S> r;
+  r.alpha = alpha;
   r.ciou = iou - (rho2 / c2 + v * alpha);
 
   // iou = inter / (a1 + a2 - inter + eps): d iou = g_inter d inter + g_a1 d a1

@@ -14,12 +14,14 @@ template <class T>
 DetLossValues det_loss_given_assignment(const DetLossShape& s, const DetLossParams& p, const T* pred_distri,
                                         const T* pred_scores, const float* anchors, const float* strides,
                                         const DetAssignment& asg, double grad_scale, double* grad_distri,
-                                        double* grad_scores) {
+                                        double* grad_scores, std::vector<double>* ciou_alpha) {
   const int B = s.batch, A = s.anchors, M = s.max_boxes, nc = s.classes;
   const double tss = std::max(asg.target_scores_sum, 1.0);
   const double g_box = p.box_gain * B * grad_scale / tss, g_cls = p.cls_gain * B * grad_scale / tss;
   const double g_dfl = p.dfl_gain * B * grad_scale / tss;
   double sum_cls = 0, sum_iou = 0, sum_dfl = 0;
+  const bool record_alpha = ciou_alpha && ciou_alpha->empty();
+  if (record_alpha) ciou_alpha->assign(size_t(B) * A, -1.0);
   for (int b = 0; b < B; ++b) {
     for (int a = 0; a < A; ++a) {
       const size_t ba = size_t(b) * A + a;
@@ -48,7 +50,9 @@ DetLossValues det_loss_given_assignment(const DetLossShape& s, const DetLossPara
       const double pb[4] = {ax - detloss::decode_side_s(z), ay - detloss::decode_side_s(z + 16),
                             ax + detloss::decode_side_s(z + 32), ay + detloss::decode_side_s(z + 48)};
       const double tb[4] = {tgt[0], tgt[1], tgt[2], tgt[3]};
-      const detloss::CiouGrad<double> ci = detloss::ciou_and_grad<double>(pb, tb);
+      const double alpha_in = ciou_alpha && !record_alpha ? (*ciou_alpha)[ba] : -1.0;
+      const detloss::CiouGrad<double> ci = detloss::ciou_and_grad<double>(pb, tb, alpha_in);
+      if (record_alpha) (*ciou_alpha)[ba] = ci.alpha;
       sum_iou += (1.0 - ci.ciou) * w;
       // d total / d side distance: x1 = ax - l, y1 = ay - t, x2 = ax + r, y2 = ay + b.
       const double side_sign[4] = {-1.0, -1.0, 1.0, 1.0};
@@ -72,10 +76,12 @@ DetLossValues det_loss_given_assignment(const DetLossShape& s, const DetLossPara
 
 template DetLossValues det_loss_given_assignment<float>(const DetLossShape&, const DetLossParams&, const float*,
                                                         const float*, const float*, const float*,
-                                                        const DetAssignment&, double, double*, double*);
+                                                        const DetAssignment&, double, double*, double*,
+                                                        std::vector<double>*);
 template DetLossValues det_loss_given_assignment<double>(const DetLossShape&, const DetLossParams&, const double*,
                                                          const double*, const float*, const float*,
-                                                         const DetAssignment&, double, double*, double*);
+                                                         const DetAssignment&, double, double*, double*,
+                                                        std::vector<double>*);
 
 void det_loss(const DetLossShape& s, const DetLossParams& p, const DetLossInputs& in, const DetLossOutputs& out) {
   YE_CHECK(in.dtype == DType::f32, "cpu::det_loss: logits must be f32, got ", dtype_name(in.dtype));

@@ -28,10 +28,13 @@ DetAssignment det_assign(const DetLossShape& shape, const DetLossParams& params,
                          const float* targets, int num_targets);
 
 // Losses for a fixed assignment, in double; gradients of the total (x grad_scale) when the pointers are set.
+// ciou_alpha (tests only): when given and empty it receives CIoU's alpha per (B, A) anchor; when given and
+// filled those alphas are used, so central differences see alpha as the constant the gradient treats it as.
 template <class T>
 DetLossValues det_loss_given_assignment(const DetLossShape& shape, const DetLossParams& params,
                                         const T* pred_distri, const T* pred_scores, const float* anchors,
                                         const float* strides, const DetAssignment& assignment,
-                                        double grad_scale, double* grad_distri, double* grad_scores);
+                                        double grad_scale, double* grad_distri, double* grad_scores,
+                                        std::vector<double>* ciou_alpha = nullptr);
 
 }  // namespace ye::kernels::cpu
