@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "yolo/config/epoch_rules.h"
 #include "yolo/config/schedule.h"
 
 using namespace ye::yolo;
@@ -133,4 +134,35 @@ TEST_CASE("schedule equals the reference's code (goldens from the venv)") {
     CAPTURE(f.dump());
     CHECK(choose_optimizer("auto", 0.01, 0.937, 0.1, f["nc"], 0).lr == f["lr"].get<double>());
   }
+}
+
+TEST_CASE("epoch rules: early stopping, close_mosaic, plots, checkpoints, time budget") {
+  EarlyStopping s(3);
+  CHECK_FALSE(s.update(1, 0.1));
+  CHECK_FALSE(s.update(2, 0.2));
+  CHECK_FALSE(s.update(3, 0.15));
+  CHECK_FALSE(s.update(4, 0.2));  // equal is not an improvement
+  CHECK(s.possible_stop);
+  CHECK(s.update(5, 0.19));  // 3 epochs since the best (epoch 2)
+  CHECK(s.best_epoch == 2);
+  EarlyStopping never(0);
+  for (int e = 1; e < 500; ++e) CHECK_FALSE(never.update(e, 0.5));
+  EarlyStopping zero(2);
+  CHECK_FALSE(zero.update(1, 0.0));
+  CHECK_FALSE(zero.update(2, 0.0));  // zero fitness keeps moving the best epoch
+  CHECK_FALSE(zero.update(3, std::nullopt));
+
+  CHECK(is_close_mosaic_epoch(90, 100, 10));
+  CHECK_FALSE(is_close_mosaic_epoch(89, 100, 10));
+  CHECK_FALSE(is_close_mosaic_epoch(100, 100, 0));
+  CHECK(train_batch_plot_iterations(8, 100, 10) == std::vector<int64_t>{0, 1, 2, 720, 721, 722});
+  CHECK(train_batch_plot_iterations(8, 100, 0) == std::vector<int64_t>{0, 1, 2});
+  CHECK(saves_epoch_checkpoint(0, 5));
+  CHECK(saves_epoch_checkpoint(10, 5));
+  CHECK_FALSE(saves_epoch_checkpoint(3, 5));
+  CHECK_FALSE(saves_epoch_checkpoint(0, -1));
+  CHECK(epochs_for_time_budget(1.0, 120.0, 2) == 60);
+  CHECK(epochs_for_time_budget(0.5, 700.0, 1) == 3);
+  CHECK(resolve_accumulate(0, 64, 16) == 4);
+  CHECK(resolve_accumulate(2, 64, 16) == 2);
 }
