@@ -139,6 +139,13 @@ TEST_CASE("console lines match the reference's formats") {
   CHECK(training_start_lines(640, 8, "runs/train/exp", 100) ==
         "Image sizes 640 train, 640 val\nUsing 8 dataloader workers\nLogging results to runs/train/exp\nStarting training for 100 epochs...");
   CHECK(training_start_lines(640, 8, "r", 100, 1.5).find("for 1.5 hours...") != std::string::npos);
+  CHECK(model_summary_line("YOLOv8n", 129, 3157200, 3157184, 8.86) ==
+        "YOLOv8n summary: 129 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs");
+  CHECK(model_summary_line("YOLO11n", 100, 999, 0, 0, true) == "YOLO11n summary (fused): 100 layers, 999 parameters, 0 gradients");
+  CHECK(with_commas(1000) == "1,000");
+  CHECK(with_commas(-1234567) == "-1,234,567");
+  CHECK(validating_line("w/best.pt") == "\nValidating w/best.pt...");
+  CHECK(optimizer_stripped_line("w/last.pt", 6.25) == "Optimizer stripped from w/last.pt, 6.2MB");
 }
 
 TEST_CASE("GPU utilisation reader degrades to n/a without NVML") {

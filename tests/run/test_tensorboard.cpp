@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "yolo/run/atomic_file.h"
+#include "yolo/run/results_csv.h"
 #include "yolo/run/tensorboard.h"
 
 using namespace ye::yolo;
@@ -141,19 +142,31 @@ TEST_CASE("TensorBoard's EventAccumulator reads our files") {
       tb.add_scalar("metrics/mAP50(B)", 0.1 * e, e);
       tb.add_scalar("train/box_loss", 2.0 / e, e);
     }
+    ResultsRow row;
+    row.epoch = 4, row.train_loss = {1.234567891, 2, 3}, row.map50_95 = 0.375, row.lr = {0.07, 0.001, 0.002};
+    log_epoch_scalars(tb, row);
     tb.add_image("results", std::string(reinterpret_cast<const char*>(kPng1x1), sizeof kPng1x1), 1, 1, 3, 3);
   }
   std::string script = YE_SOURCE_DIR "/tests/run/read_tensorboard.py";
   auto j = nlohmann::json::parse(run_command("'" + py + "' '" + script + "' '" + dir.string() + "' 2>/dev/null"));
   CHECK(j["file_version"].get<double>() == 2.0);  // parsed from "brain.Event:2"
   auto map = j["scalars"]["metrics/mAP50(B)"];
-  REQUIRE(map.size() == 3);
+  REQUIRE(map.size() == 4);  // epochs 1-3 above, epoch 4 from log_epoch_scalars
   for (int e = 1; e <= 3; ++e) {
     CHECK(map[e - 1][0] == e);
     CHECK(map[e - 1][1].get<double>() == doctest::Approx(float(0.1 * e)).epsilon(1e-7));
     CHECK(map[e - 1][2].get<double>() > 1.7e9);  // wall time in seconds since 1970
   }
   CHECK(j["scalars"]["train/box_loss"][1][1].get<double>() == 1.0);
+  for (const auto& col : results_csv_columns()) {
+    if (col == "epoch" || col == "time") continue;
+    CAPTURE(col);
+    REQUIRE(j["scalars"].contains(col));
+  }
+  CHECK(j["scalars"]["train/box_loss"][3][0] == 4);
+  CHECK(j["scalars"]["train/box_loss"][3][1].get<double>() == doctest::Approx(1.23457).epsilon(1e-6));
+  CHECK(j["scalars"]["metrics/mAP50-95(B)"][0][1].get<double>() == 0.375);
+  CHECK(j["scalars"]["lr/pg0"][0][1].get<double>() == doctest::Approx(0.07).epsilon(1e-6));
   auto img = j["images"]["results"];
   REQUIRE(img.size() == 1);
   CHECK(img[0]["step"] == 3);

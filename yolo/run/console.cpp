@@ -100,4 +100,26 @@ std::string speed_line(double preprocess_ms, double inference_ms, double loss_ms
 
 std::string results_saved_line(const std::string& save_dir) { return "Results saved to " + save_dir; }
 
+std::string validating_line(const std::string& weights_path) { return "\nValidating " + weights_path + "..."; }
+
+std::string optimizer_stripped_line(const std::string& path, double megabytes) {
+  return "Optimizer stripped from " + path + "," + format(" %.1fMB", megabytes);
+}
+
+std::string with_commas(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (v < 0 ? "-" : "") + out;
+}
+
+std::string model_summary_line(const std::string& model_name, int64_t layers, int64_t parameters,
+                               int64_t gradients, double gflops, bool fused) {
+  std::string s = model_name + " summary" + (fused ? " (fused)" : "") + ": " + with_commas(layers) + " layers, " +
+                  with_commas(parameters) + " parameters, " + with_commas(gradients) + " gradients";
+  return gflops > 0 ? s + format(", %.1f GFLOPs", gflops) : s;
+}
+
 }  // namespace ye::yolo

@@ -56,5 +56,15 @@ std::string epochs_completed_line(int64_t n_epochs, double seconds);
 std::string speed_line(double preprocess_ms, double inference_ms, double loss_ms, double postprocess_ms);
 // "Results saved to <dir>"
 std::string results_saved_line(const std::string& save_dir);
+// "\nValidating runs/train/exp/weights/best.pt..."
+std::string validating_line(const std::string& weights_path);
+// "Optimizer stripped from runs/train/exp/weights/last.pt, 6.2MB"
+std::string optimizer_stripped_line(const std::string& path, double megabytes);
+// "YOLOv8n summary: 129 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs"
+// (" (fused)" after "summary" when fused; the GFLOPs part only when gflops > 0).
+std::string model_summary_line(const std::string& model_name, int64_t layers, int64_t parameters,
+                               int64_t gradients, double gflops, bool fused = false);
+// Thousands separators like Python's "{:,}": 3157200 -> "3,157,200".
+std::string with_commas(int64_t v);
 
 }  // namespace ye::yolo

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "engine/error.h"
+#include "yolo/config/py_format.h"
 #include "yolo/run/atomic_file.h"
+#include "yolo/run/results_csv.h"
 
 namespace ye::yolo {
 namespace {
@@ -158,6 +160,20 @@ void TensorBoardWriter::flush() {
   if (!dirty_) return;
   write_file_atomic(path_, records_);
   dirty_ = false;
+}
+
+void log_epoch_scalars(TensorBoardWriter& tb, const ResultsRow& r) {
+  const auto& cols = results_csv_columns();  // epoch, time, train x3, metrics x4, val x3, lr x3, perf...
+  const int64_t step = r.epoch;
+  for (size_t k = 0; k < 3; ++k) tb.add_scalar(cols[2 + k], py_round(r.train_loss[k], 5), step);
+  for (size_t k = 0; k < 3; ++k) tb.add_scalar(cols[12 + k], r.lr[k], step);
+  const double metrics[4] = {r.precision, r.recall, r.map50, r.map50_95};
+  for (size_t k = 0; k < 4; ++k) tb.add_scalar(cols[5 + k], metrics[k], step);
+  for (size_t k = 0; k < 3; ++k) tb.add_scalar(cols[9 + k], py_round(r.val_loss[k], 5), step);
+  tb.add_scalar(cols[15], r.images_per_s, step);
+  tb.add_scalar(cols[16], r.gpu_mem_gb, step);
+  tb.add_scalar(cols[17], double(r.skipped_steps), step);
+  tb.flush();
 }
 
 }  // namespace ye::yolo

@@ -44,6 +44,12 @@ class TensorBoardWriter {
   bool dirty_ = false;
 };
 
-double unix_time_now();  // seconds since the epoch, as TensorBoard's wall_time
+double unix_time_now();
+
+struct ResultsRow;
+// Logs an epoch like the reference's TensorBoard callback: train/*_loss and lr/pg0..2 (train
+// epoch end), then metrics/* and val/*_loss (fit epoch end), all at step = row.epoch (1-based),
+// with the same tag names as the results.csv columns; the engine's perf/* columns too.
+void log_epoch_scalars(TensorBoardWriter& tb, const ResultsRow& row);  // seconds since the epoch, as TensorBoard's wall_time
 
 }  // namespace ye::yolo
