@@ -165,4 +165,12 @@ TEST_CASE("epoch rules: early stopping, close_mosaic, plots, checkpoints, time b
   CHECK(epochs_for_time_budget(0.5, 700.0, 1) == 3);
   CHECK(resolve_accumulate(0, 64, 16) == 4);
   CHECK(resolve_accumulate(2, 64, 16) == 2);
+  CHECK(stride_aligned_imgsz(640) == 640);
+  CHECK(stride_aligned_imgsz(641) == 672);
+  CHECK(stride_aligned_imgsz(1) == 32);
+  CHECK(per_rank_batch(64, 4) == 16);
+  CHECK(per_rank_batch(64, 1) == 64);
+  CHECK(loader_workers(8, 16, 4) == 4);
+  CHECK(loader_workers(8, 128, 8) == 8);
+  CHECK(loader_workers(8, 2, 0) == 2);
 }

@@ -1,6 +1,7 @@
-// Per-epoch rules of the reference trainer (8.3.166) as small pure helpers: early stopping,
-// close_mosaic, which iterations get a train_batch plot, epoch checkpoints, the time budget, and
-// the gradient-accumulation override of the engine.
+// Per-epoch and set-up rules of the reference trainer (8.3.166) as small pure helpers: early
+// stopping, close_mosaic, which iterations get a train_batch plot, epoch checkpoints, the time
+// budget, imgsz stride alignment, per-rank batch and loader workers, and the engine's
+// gradient-accumulation override.
 //   EarlyStopping stopper(args.patience);  stop |= stopper.update(epoch + 1, fitness) || final;
 #pragma once
 #include <cmath>
@@ -62,6 +63,23 @@ inline int64_t epochs_for_time_budget(double hours, double seconds_so_far, int64
 // The engine's --accumulate: a positive value overrides round(nbs / batch); 0 = the reference rule.
 inline int64_t resolve_accumulate(int64_t accumulate_override, int64_t nbs, int64_t batch) {
   return accumulate_override > 0 ? accumulate_override : accumulate_steps(nbs, batch);
+}
+
+// check_imgsz: imgsz rounded up to a multiple of the max stride, at least one stride (641 -> 672).
+inline int64_t stride_aligned_imgsz(int64_t imgsz, int64_t stride = 32) {
+  int64_t aligned = (imgsz + stride - 1) / stride * stride;
+  return aligned < stride ? stride : aligned;
+}
+
+// Each rank loads batch // world_size images (the total batch is what --batch sets).
+inline int64_t per_rank_batch(int64_t total_batch, int64_t world_size) {
+  return total_batch / (world_size > 1 ? world_size : 1);
+}
+
+// Loader threads per rank: min(cpu_count / max(devices, 1), workers); validation uses twice that.
+inline int64_t loader_workers(int64_t requested, int64_t cpu_count, int64_t devices) {
+  int64_t cap = cpu_count / (devices > 1 ? devices : 1);
+  return requested < cap ? requested : cap;
 }
 
 }  // namespace ye::yolo
