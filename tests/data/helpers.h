@@ -11,6 +11,7 @@
 #include "data/augment.h"
 #include "data/dataset.h"
 #include "data/image.h"
+#include "data/image_write.h"
 
 namespace ye::data::test {
 
@@ -39,6 +40,16 @@ inline void write_text(const std::string& path, const std::string& text) {
 inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+inline void save_png(const Image& img, const std::string& path) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  write_png(img, path);
+}
+
+inline void save_jpeg(const Image& img, const std::string& path) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  write_jpeg(img, path, 92);
 }
 
 inline void fill_rect(Image& img, int x1, int y1, int x2, int y2, uint8_t r, uint8_t g, uint8_t b) {
