@@ -144,6 +144,19 @@ YE_HD void introselect(ScoredIndex* f, int nth, int n) {
   insertion_sort(first, int(last - first));
 }
 
+// Sorts by ascending index (a few entries; used to replay the order in which a scan meets them).
+YE_HD void insertion_sort_by_index(ScoredIndex* f, int n) {
+  for (int i = 1; i < n; ++i) {
+    const ScoredIndex value = f[i];
+    int j = i;
+    while (j > 0 && f[j - 1].index > value.index) {
+      f[j] = f[j - 1];
+      --j;
+    }
+    f[j] = value;
+  }
+}
+
 // After the call f[0, k) holds the set torch.topk(largest=True) returns on the CPU for these values.
 YE_HD void topk_select_reference(ScoredIndex* f, int n, int k) {
   if (int64_t(k) * 64 <= int64_t(n)) heap_select(f, k, n);

@@ -21,6 +21,8 @@ void det_targets_preprocess(const float* targets, int num_targets, const DetLoss
     const int b = int(row[0]);
     YE_CHECK(b >= 0 && b < s.batch && float(b) == row[0], "det_targets_preprocess: target row ", r,
              " has image index ", row[0], " outside [0, ", s.batch, ")");
+    YE_CHECK(row[1] >= 0.0f && row[1] < float(s.classes), "det_targets_preprocess: target row ", r, " has class ",
+             row[1], " outside [0, ", s.classes, ")");
     YE_CHECK(n[b] < s.max_boxes, "det_targets_preprocess: image ", b, " has more than max_boxes=", s.max_boxes,
              " boxes");
     const Box box = detloss::target_box_pixels(row[2], row[3], row[4], row[5], float(s.img_w), float(s.img_h));
@@ -54,6 +56,9 @@ detloss::TaskMetric metric(const ImageView& v, const DetLossParams& p, int g, in
   const int cls = std::max(int(row[0]), 0);
   const float s = v.strides[a];
   const float ax = detloss::fmul(v.anchors[2 * a], s), ay = detloss::fmul(v.anchors[2 * a + 1], s);
+  const float d = detloss::fmin2(detloss::fmin2(detloss::fsub(ax, gt.x1), detloss::fsub(ay, gt.y1)),
+                                 detloss::fmin2(detloss::fsub(gt.x2, ax), detloss::fsub(gt.y2, ay)));
+  if (!(d > 1e-9f)) return {false, 0.0f, 0.0f};  // outside: skip the score and CIoU (task_metric agrees)
   const float prob = detloss::sigmoid_f32(v.scores[size_t(a) * v.nc + cls]);
   return detloss::task_metric(gt, detloss::target_is_valid(gt), ax, ay, v.pred_px[a], prob, p.alpha, p.beta);
 }

@@ -30,6 +30,7 @@ struct LossCase {
   std::vector<int32_t> fg_mask, target_gt_idx;
 };
 
+// Anchors (x + 0.5, y + 0.5) per level and their strides for strides 8, 16, 32 (row-major per level).
 inline void make_anchors(int img_h, int img_w, std::vector<float>& anchors, std::vector<float>& strides) {
   anchors.clear();
   strides.clear();
@@ -90,8 +91,10 @@ inline std::vector<Out> tensor(const RawFile& r, const std::string& name) {
 
 }  // namespace golden_detail
 
+// Reads tests/parity/goldens/loss/<name>.safetensors; max_boxes = the most boxes of any image.
 inline LossCase load_golden(const std::string& name) {
-  const golden_detail::RawFile r = golden_detail::read_raw(std::string(YE_SOURCE_DIR) + "/tests/parity/goldens/loss/" + name + ".safetensors");
+  const golden_detail::RawFile r = golden_detail::read_raw(std::string(YE_SOURCE_DIR) +
+                                                           "/tests/parity/goldens/loss/" + name + ".safetensors");
   const auto& meta = r.header.at("__metadata__");
   LossCase c;
   c.name = name;
@@ -118,7 +121,11 @@ inline LossCase load_golden(const std::string& name) {
   return c;
 }
 
-inline LossCase random_case(uint64_t seed, int batch, int img_h, int img_w, int classes, int max_per_image) {
+// A random case: logits like the goldens', boxes of random size (1 in 8 tiny, some on the borders). Image b
+// gets counts[b] boxes when counts is given, else image 0 gets max_per_image and the others a uniform
+// count in [0, max_per_image]. max_boxes = the largest count.
+inline LossCase random_case(uint64_t seed, int batch, int img_h, int img_w, int classes, int max_per_image,
+                            const std::vector<int>* counts = nullptr) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::uniform_real_distribution<float> uni(0.0f, 1.0f);
@@ -136,7 +143,7 @@ inline LossCase random_case(uint64_t seed, int batch, int img_h, int img_w, int 
   for (auto& v : c.scores) v = 2.0f * normal(rng) - 1.0f;
   int most = 0;
   for (int b = 0; b < batch; ++b) {
-    const int n = b == 0 ? max_per_image : int(rng() % uint64_t(max_per_image + 1));
+    const int n = counts ? (*counts)[b] : b == 0 ? max_per_image : int(rng() % uint64_t(max_per_image + 1));
     most = std::max(most, n);
     for (int i = 0; i < n; ++i) {
       const int kind = int(rng() % 8);
