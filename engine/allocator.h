@@ -9,6 +9,9 @@
 namespace ye {
 
 void* device_alloc(Device device, size_t bytes);
+// With YE_POISON_ALLOC=1 in the environment (the test mains set it) every allocation is filled with
+// 0xFF bytes (NaN in f32/f16/bf16), so an output element a kernel forgot to write fails comparisons.
+bool poison_allocations();
 void device_free(Device device, void* ptr);
 
 struct AllocatorStats {

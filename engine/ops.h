@@ -69,6 +69,10 @@ void uniform_(const Tensor& dst, float lo, float hi, Generator& gen);
 void normal_(const Tensor& dst, float mean, float stddev, Generator& gen);
 void add_(const Tensor& dst, const Tensor& src, float alpha = 1.0f);  // dst += alpha * src
 void copy_(const Tensor& dst, const Tensor& src);  // any strides, dtypes and devices
+// Copies nbytes of host memory into a contiguous tensor, asynchronously on the device's compute stream
+// (truly asynchronous when `host` is pinned, see host_memory.h); the host buffer must stay alive
+// until the stream reaches the copy. On the CPU it is a plain memcpy.
+void copy_from_host_async(const Tensor& dst, const void* host, size_t nbytes);
 
 // Device synchronisation (CPU: no-op): waits for all queued work on the device's compute stream.
 void synchronize(Device device);

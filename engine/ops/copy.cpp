@@ -58,6 +58,20 @@ void copy_(const Tensor& dst, const Tensor& src) {
 #endif
 }
 
+void copy_from_host_async(const Tensor& dst, const void* host, size_t nbytes) {
+  YE_CHECK(dst.is_contiguous() && nbytes == dst.nbytes(), "copy_from_host_async: ", nbytes,
+           " bytes into a tensor of ", dst.nbytes(), " bytes (must be contiguous and the same size)");
+  if (dst.device().is_cpu()) {
+    std::memcpy(dst.data(), host, nbytes);
+    return;
+  }
+#ifdef YE_WITH_CUDA
+  YE_CUDA_CHECK(cudaMemcpyAsync(dst.data(), host, nbytes, cudaMemcpyHostToDevice, detail::stream(dst)));
+#else
+  YE_REQUIRE_CUDA_BUILD(dst.device());
+#endif
+}
+
 Tensor cast(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
   Tensor y = Tensor::empty(x.shape(), dtype, x.device());

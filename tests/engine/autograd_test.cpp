@@ -1,0 +1,119 @@
+// Autograd: numeric gradient checks of every first op, accumulation across backward calls
+// (micro-batches), no-grad scopes, shared inputs, graph release, and the parameter arena.
+#include "common/harness.h"
+#include "engine/param_arena.h"
+
+using namespace ye;
+
+namespace {
+Tensor leaf(const Shape& s, float lo = -1.0f, float hi = 1.0f) {
+  Tensor t = test::random_uniform(s, test::fresh_seed(), lo, hi);
+  t.set_requires_grad(true);
+  return t;
+}
+}  // namespace
+
+TEST_CASE("gradient checks: broadcasting binary ops") {
+  CHECK(test::gradient_check([](auto& x) { return ops::add(x[0], x[1]); }, {leaf({3, 4}), leaf({4})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::sub(x[0], x[1]); }, {leaf({3, 1}), leaf({3, 5})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::mul(x[0], x[1]); }, {leaf({2, 3, 5}), leaf({3, 1})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::div(x[0], x[1]); }, {leaf({4, 3}), leaf({3}, 0.5f, 2.0f)}));
+  CHECK(test::gradient_check([](auto& x) { return ops::maximum(x[0], x[1]); }, {leaf({13}), leaf({13})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::minimum(x[0], x[1]); }, {leaf({13}), leaf({1})}));
+}
+
+TEST_CASE("gradient checks: unary and scalar ops") {
+  auto check_unary = [](Tensor (*f)(const Tensor&), float lo, float hi) {
+    return test::gradient_check([f](auto& x) { return f(x[0]); }, {leaf({1, 13, 17, 3}, lo, hi)}, 1e-2, 2e-3, 2e-2);
+  };
+  CHECK(check_unary(ops::neg, -2, 2));
+  CHECK(check_unary(ops::sigmoid, -3, 3));
+  CHECK(check_unary(ops::silu, -3, 3));
+  CHECK(check_unary(ops::exp, -2, 2));
+  CHECK(check_unary(ops::log, 0.5f, 3));
+  CHECK(check_unary(ops::sqrt, 0.5f, 3));
+  CHECK(check_unary(ops::square, -2, 2));
+  CHECK(check_unary(ops::abs, 0.1f, 2));
+  CHECK(test::gradient_check([](auto& x) { return ops::affine(x[0], -1.5f, 0.25f); }, {leaf({7})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::pow_scalar(x[0], 3.0f); }, {leaf({7}, 0.5f, 2.0f)}));
+}
+
+TEST_CASE("gradient checks: reductions, views and matmul") {
+  CHECK(test::gradient_check([](auto& x) { return ops::sum(x[0]); }, {leaf({3, 5})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::sum(x[0], 1); }, {leaf({3, 5, 2})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::mean(x[0], 0, true); }, {leaf({3, 5})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::mean(x[0]); }, {leaf({4, 3})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::narrow(x[0], 1, 2, 3); }, {leaf({2, 7, 3})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::slice(x[0], 1, 3); }, {leaf({4, 3})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::reshape(x[0], {6, 2}); }, {leaf({3, 4})}));
+  CHECK(test::gradient_check([](auto& x) { return ops::contiguous(ops::narrow(x[0], 1, 1, 2)); }, {leaf({3, 4})}));
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb) {
+      Shape sa = ta ? Shape{2, 4, 3} : Shape{2, 3, 4}, sb = tb ? Shape{2, 5, 4} : Shape{2, 4, 5};
+      CHECK(test::gradient_check([ta, tb](auto& x) { return ops::matmul(x[0], x[1], ta, tb); }, {leaf(sa), leaf(sb)}));
+    }
+  CHECK(test::gradient_check([](auto& x) { return ops::matmul(x[0], x[1]); }, {leaf({3, 4}), leaf({4, 2})}));
+}
+
+TEST_CASE("a narrow view of a leaf and the leaf itself both feed gradients") {
+  Tensor x = leaf({2, 6});
+  CHECK(test::gradient_check(
+      [](auto& v) { return ops::add(ops::mul(ops::narrow(v[0], 1, 0, 3), ops::narrow(v[0], 1, 3, 3)), ops::sum(v[0])); },
+      {x}));
+}
+
+TEST_CASE("gradients accumulate across backward calls until zeroed") {
+  Tensor x = Tensor::from_vector({1, 2, 3}, {3});
+  x.set_requires_grad(true);
+  ops::sum(ops::mul_scalar(x, 2.0f)).backward();
+  CHECK(x.grad().to_vector() == std::vector<float>{2, 2, 2});
+  ops::sum(ops::square(x)).backward();
+  CHECK(x.grad().to_vector() == std::vector<float>{4, 6, 8});
+  x.zero_grad();
+  CHECK(x.grad().to_vector() == std::vector<float>{0, 0, 0});
+}
+
+TEST_CASE("an input used twice gets both contributions; second backward through a freed graph fails") {
+  Tensor x = Tensor::from_vector({3}, {1});
+  x.set_requires_grad(true);
+  Tensor y = ops::mul(x, x);
+  Tensor z = ops::add(y, x);
+  z.backward();
+  CHECK(x.grad().item() == 7.0f);
+  CHECK_THROWS_AS(z.backward(), Error);
+}
+
+TEST_CASE("no-grad scope records nothing") {
+  Tensor x = leaf({3});
+  {
+    NoGradGuard ng;
+    Tensor y = ops::silu(x);
+    CHECK_FALSE(y.requires_grad());
+  }
+  CHECK(ops::silu(x).requires_grad());
+  CHECK_THROWS_AS(ops::sum(x.detach()).backward(), Error);
+}
+
+TEST_CASE("the parameter arena holds values and grads contiguously and keeps module views working") {
+  Tensor w = Tensor::from_vector({1, 2, 3, 4}, {2, 2});
+  Tensor b = Tensor::from_vector({5, 6, 7}, {3});
+  ParameterArena arena;
+  arena.adopt({{"w", w}, {"b", b}}, Device::cpu());
+  CHECK(w.same_storage(arena.values()));
+  CHECK(b.same_storage(arena.values()));
+  CHECK(arena.entries()[1].offset % ParameterArena::kAlign == 0);
+  CHECK(w.to_vector() == std::vector<float>{1, 2, 3, 4});
+  CHECK(b.to_vector() == std::vector<float>{5, 6, 7});
+  CHECK(w.requires_grad());
+  Tensor x = Tensor::from_vector({1, 1}, {1, 2});
+  ops::sum(ops::add(ops::matmul(x, w), ops::narrow(b, 0, 0, 2))).backward();
+  CHECK(w.grad().same_storage(arena.grads()));
+  CHECK(w.grad().to_vector() == std::vector<float>{1, 1, 1, 1});
+  CHECK(b.grad().to_vector() == std::vector<float>{1, 1, 0});
+  std::vector<float> all = arena.grads().to_vector();
+  CHECK(all[size_t(arena.entries()[1].offset)] == 1.0f);
+  arena.zero_grad();
+  CHECK(b.grad().to_vector() == std::vector<float>{0, 0, 0});
+  ops::fill_(arena.values(), 0.5f);  // one pass over memory updates every parameter
+  CHECK(w.to_vector() == std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f});
+}

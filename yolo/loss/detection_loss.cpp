@@ -1,0 +1,126 @@
+// DetectionLoss implementation: level concatenation, anchors, target upload and kernel dispatch.
+#include "yolo/loss/detection_loss.h"
+
+#include <algorithm>
+
+#include "engine/autograd.h"
+#include "engine/nn_ops.h"
+#include "engine/ops.h"
+#include "engine/ops/dispatch.h"
+
+namespace ye::yolo {
+
+void make_anchors(const std::vector<std::pair<int, int>>& level_hw, const std::vector<int>& strides,
+                  std::vector<float>& anchors, std::vector<float>& anchor_strides) {
+  anchors.clear();
+  anchor_strides.clear();
+  for (size_t l = 0; l < level_hw.size(); ++l) {
+    auto [h, w] = level_hw[l];
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        anchors.push_back(float(x) + 0.5f);
+        anchors.push_back(float(y) + 0.5f);
+        anchor_strides.push_back(float(strides[l]));
+      }
+  }
+}
+
+DetectionLoss::DetectionLoss(int nc, std::vector<int> strides, kernels::DetLossParams params)
+    : nc_(nc), strides_(std::move(strides)), params_(params) {}
+
+const DetectionLoss::AnchorCache& DetectionLoss::anchors_for(const std::vector<Tensor>& feats) {
+  std::vector<int64_t> key;
+  std::vector<std::pair<int, int>> hw;
+  for (const Tensor& f : feats) {
+    key.push_back(f.dim(1));
+    key.push_back(f.dim(2));
+    hw.push_back({int(f.dim(1)), int(f.dim(2))});
+  }
+  Device dev = feats[0].device();
+  if (key != cache_.key || !(dev == cache_.device) || !cache_.anchors.defined()) {
+    std::vector<float> a, s;
+    make_anchors(hw, strides_, a, s);
+    cache_.key = key;
+    cache_.device = dev;
+    cache_.anchors = Tensor::from_vector(a, {int64_t(s.size()), 2}, dev);
+    cache_.strides = Tensor::from_vector(s, {int64_t(s.size())}, dev);
+  }
+  return cache_;
+}
+
+LossResult DetectionLoss::operator()(const std::vector<Tensor>& feats, const Tensor& targets, int img_h,
+                                     int img_w) {
+  YE_CHECK(feats.size() == strides_.size(), "detection loss: ", feats.size(), " head levels for ",
+           strides_.size(), " strides");
+  YE_CHECK(targets.device().is_cpu() && targets.dtype() == DType::f32 && targets.ndim() == 2 &&
+               (targets.dim(0) == 0 || targets.dim(1) == kernels::kDetTargetCols),
+           "detection loss: targets must be (n, 6) f32 rows on the host, got ", targets.shape().str());
+  const int64_t B = feats[0].dim(0), no = 64 + nc_;
+  std::vector<Tensor> flat;
+  for (const Tensor& f : feats) {
+    YE_CHECK(f.ndim() == 4 && f.dim(3) == no && f.dim(0) == B, "detection loss: head output ", f.shape().str(),
+             " is not (B, H, W, ", no, ")");
+    flat.push_back(ops::reshape(f, {B, f.dim(1) * f.dim(2), no}));
+  }
+  Tensor pred = ops::concat(flat, 1);  // (B, A, 64 + nc)
+  const int64_t A = pred.dim(1);
+  Device dev = pred.device();
+  DType dt = pred.dtype();
+  const AnchorCache& anc = anchors_for(feats);
+
+  // Boxes per image on the host decide the padded target width M.
+  int64_t n = targets.numel() ? targets.dim(0) : 0;
+  Tensor rows = targets.contiguous();
+  std::vector<int> per_image(size_t(B), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int b = int(rows.data_as<float>()[i * 6]);
+    YE_CHECK(b >= 0 && b < B, "detection loss: target row ", i, " names image ", b, " of a batch of ", B);
+    per_image[size_t(b)]++;
+  }
+  int max_boxes = std::max(1, *std::max_element(per_image.begin(), per_image.end()));
+
+  Tensor pd, ps;
+  {
+    NoGradGuard ng;
+    pd = pred.detach().narrow_view(2, 0, 64).contiguous();
+    ps = pred.detach().narrow_view(2, 64, nc_).contiguous();
+  }
+  Tensor gd = Tensor::empty(pd.shape(), dt, dev), gs = Tensor::empty(ps.shape(), dt, dev);
+  Tensor loss = Tensor::empty({4}, DType::f32, dev);
+  kernels::DetLossShape shape{int(B), int(A), nc_, max_boxes, img_h, img_w};
+  Tensor dev_targets = n ? rows.to(dev) : Tensor::zeros({1, 6}, DType::f32, dev);
+  kernels::DetLossInputs in{pd.data(), ps.data(), dt, anc.anchors.data_as<float>(), anc.strides.data_as<float>(),
+                            dev_targets.data_as<float>(), int(n), nullptr};
+  kernels::DetLossOutputs out{loss.data_as<float>(), gd.data(), gs.data(), nullptr, nullptr, nullptr};
+  if (dev.is_cpu()) {
+    YE_CHECK(dt == DType::f32, "detection loss on the CPU needs f32 head outputs");
+    kernels::cpu::det_loss(shape, params_, in, out);
+  } else {
+#ifdef YE_WITH_CUDA
+    size_t ws = kernels::cuda::det_loss_workspace_bytes(shape, params_);
+    Tensor workspace = Tensor::empty({int64_t(std::max<size_t>(ws, 1))}, DType::u8, dev);
+    kernels::cuda::det_loss(shape, params_, in, out, workspace.data(), ws,
+                            reinterpret_cast<CUstream_st*>(ops::detail::stream(loss)));
+#else
+    YE_REQUIRE_CUDA_BUILD(dev);
+#endif
+  }
+  LossResult r;
+  r.components = loss;
+  r.total = loss.narrow_view(0, 3, 1).contiguous();
+  if (any_requires_grad({pred})) {
+    Tensor grad_pred;
+    {
+      NoGradGuard ng;
+      grad_pred = ops::concat({gd, gs}, 2);
+    }
+    record_op(r.total, "detection_loss", {pred}, [grad_pred](const Tensor& g) -> std::vector<Tensor> {
+      // Scale in f32 (the AMP loss scale itself may not fit in f16), then back to the head's dtype.
+      if (grad_pred.dtype() == DType::f32) return {ops::mul(grad_pred, g)};
+      return {ops::cast(ops::mul(ops::cast(grad_pred, DType::f32), ops::cast(g, DType::f32)), grad_pred.dtype())};
+    });
+  }
+  return r;
+}
+
+}  // namespace ye::yolo
