@@ -6,6 +6,8 @@
 #include <cmath>
 #include <fstream>
 
+#include <cmath>
+
 #include "common/harness.h"
 #include "engine/optimizer.h"
 

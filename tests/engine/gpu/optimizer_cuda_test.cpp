@@ -1,5 +1,7 @@
 // Optimizer, loss scaler and EMA on CUDA against the CPU: same arena, same gradients, several steps
 // including one with a non-finite gradient (skipped on the device, no host sync), f32 state.
+#include <cmath>
+
 #include "common/harness.h"
 #include "engine/optimizer.h"
 
