@@ -41,6 +41,49 @@ inline void sample_bilinear(const Image& src, int ix, int iy, int fx, int fy, ui
 
 }  // namespace
 
+namespace {
+
+// Axis-aligned affine (no rotation or shear: the default augmentation): source column and weight are
+// per output column, source row and weight per output row, so the interior is a separable 4-tap blend.
+void warp_axis_aligned(const Image& src, Image& dst, double sx, double tx, double sy, double ty, uint8_t border) {
+  const int W = dst.w;
+  std::vector<int> xo(W), xf(W);
+  int xa = W, xb = 0;  // interior columns [xa, xb): both taps inside the source
+  for (int x = 0; x < W; ++x) {
+    const int X = int(std::lround((sx * x + tx) * kInterTab));
+    xo[x] = X >> kInterBits;
+    xf[x] = X & (kInterTab - 1);
+    if (xo[x] >= 0 && xo[x] < src.w - 1) xa = std::min(xa, x), xb = std::max(xb, x + 1);
+  }
+  if (xa >= xb) xa = xb = 0;
+  for (int y = 0; y < dst.h; ++y) {
+    const int Y = int(std::lround((sy * y + ty) * kInterTab));
+    const int iy = Y >> kInterBits, fy = Y & (kInterTab - 1);
+    uint8_t* out = dst.row(y);
+    const bool row_inside = iy >= 0 && iy < src.h - 1;
+    const int xs = row_inside ? xa : W, xe = row_inside ? xb : W;
+    for (int x = 0; x < xs; ++x) sample_bilinear(src, xo[x], iy, xf[x], fy, border, out + 3 * x);
+    if (row_inside) {
+      const uint8_t* r0 = src.row(iy);
+      const uint8_t* r1 = r0 + size_t(src.w) * 3;
+      const int wy1 = fy, wy0 = kInterTab - fy;
+      for (int x = xs; x < xe; ++x) {
+        const uint8_t* p = r0 + 3 * xo[x];
+        const uint8_t* q = r1 + 3 * xo[x];
+        const int wx1 = xf[x], wx0 = kInterTab - wx1;
+        uint8_t* o = out + 3 * x;
+        for (int c = 0; c < 3; ++c) {
+          const int top = p[c] * wx0 + p[c + 3] * wx1, bot = q[c] * wx0 + q[c + 3] * wx1;
+          o[c] = uint8_t((top * wy0 + bot * wy1 + 512) >> 10);
+        }
+      }
+    }
+    for (int x = std::max(xe, xs); x < W; ++x) sample_bilinear(src, xo[x], iy, xf[x], fy, border, out + 3 * x);
+  }
+}
+
+}  // namespace
+
 void warp_affine(const Image& src, Image& dst, const std::array<double, 6>& M, uint8_t border) {
   // Inverse of [a b c; d e f].
   double a = M[0], b = M[1], c = M[2], d = M[3], e = M[4], f = M[5];
@@ -48,6 +91,7 @@ void warp_affine(const Image& src, Image& dst, const std::array<double, 6>& M, u
   YE_CHECK(std::abs(det) > 1e-12, "warp_affine: singular matrix");
   double ia = e / det, ib = -b / det, id = -d / det, ie = a / det;
   double ic = -(ia * c + ib * f), iff = -(id * c + ie * f);
+  if (ib == 0 && id == 0) return warp_axis_aligned(src, dst, ia, ic, ie, iff, border);
   const int W = dst.w;
   const double scale = double(1 << kAbBits);
   std::vector<int> adx(W), ady(W);
@@ -96,51 +140,60 @@ void warp_perspective(const Image& src, Image& dst, const std::array<double, 9>&
   }
 }
 
+namespace {
+
+// 4-lane vectors (GCC/Clang vector extensions; one SSE register on baseline x86-64).
+using f8 = float __attribute__((vector_size(16)));
+using i8 = int32_t __attribute__((vector_size(16)));
+inline f8 vmax(f8 a, f8 b) { return a > b ? a : b; }
+inline f8 vmin(f8 a, f8 b) { return a < b ? a : b; }
+inline f8 vtrunc(f8 x) { return __builtin_convertvector(__builtin_convertvector(x, i8), f8); }
+
+}  // namespace
+
 void apply_hsv_gains(Image& img, double gain_h, double gain_s, double gain_v) {
-  constexpr int kShift = 12;
-  int sdiv[256], hdiv[256];
-  uint8_t lut_h[256], lut_s[256], lut_v[256];
-  sdiv[0] = hdiv[0] = 0;
-  for (int i = 1; i < 256; ++i) {
-    sdiv[i] = int(std::lround((255 << kShift) / double(i)));
-    hdiv[i] = int(std::lround((180 << kShift) / (6.0 * i)));
-  }
-  for (int x = 0; x < 256; ++x) {
-    lut_h[x] = uint8_t(std::fmod(std::fmod(x + gain_h * 180, 180.0) + 180.0, 180.0));
-    lut_s[x] = uint8_t(std::clamp(x * (gain_s + 1), 0.0, 255.0));
-    lut_v[x] = uint8_t(std::clamp(x * (gain_v + 1), 0.0, 255.0));
-  }
-  lut_s[0] = 0;
-  uint8_t* p = img.px.data();
+  // The reference's LUTs are x -> trunc((x + gh*180) mod 180) (= rotation by floor(gh*180)) and
+  // x -> trunc(clip(x * (1 + g))) for S and V (S LUT[0] = 0 follows). They and OpenCV's RGB<->HSV
+  // formulas are evaluated with 4-lane vectors over deinterleaved chunks (equal to OpenCV's integer
+  // tables within 1 at rounding ties).
+  const int hue_shift = ((int(std::floor(gain_h * 180.0)) % 180) + 180) % 180;
+  const float sgain = float(1.0 + gain_s), vgain = float(1.0 + gain_v);
+  constexpr int kChunk = 256;
+  alignas(64) float R[kChunk], G[kChunk], B[kChunk];
+  uint8_t* px = img.px.data();
   const size_t n = size_t(img.h) * img.w;
-  for (size_t i = 0; i < n; ++i, p += 3) {
-    const int r = p[0], g = p[1], b = p[2];
-    const int v = std::max(r, std::max(g, b));
-    const int diff = v - std::min(r, std::min(g, b));
-    const int s = (diff * sdiv[v] + (1 << (kShift - 1))) >> kShift;
-    int h = v == r ? g - b : (v == g ? b - r + 2 * diff : r - g + 4 * diff);
-    h = (h * hdiv[diff] + (1 << (kShift - 1))) >> kShift;
-    h += h < 0 ? 180 : 0;
-    const int H = lut_h[h], S = lut_s[s], V = lut_v[v];
-    if (S == 0) {
-      p[0] = p[1] = p[2] = uint8_t(V);
-      continue;
+  const f8 one = f8{} + 1.f, c255 = f8{} + 255.f, half = f8{} + 0.5f;
+  const i8 zero_i = i8{}, i180 = i8{} + 180, shift = i8{} + hue_shift;
+  for (size_t start = 0; start < n; start += kChunk) {
+    const int m = int(std::min<size_t>(kChunk, n - start));
+    uint8_t* p = px + 3 * start;
+    for (int i = 0; i < m; ++i) R[i] = p[3 * i], G[i] = p[3 * i + 1], B[i] = p[3 * i + 2];
+    for (int i = m; i < kChunk; ++i) R[i] = G[i] = B[i] = 0;
+    for (int i = 0; i < m; i += 4) {
+      f8 r, g, b;
+      std::memcpy(&r, R + i, sizeof r), std::memcpy(&g, G + i, sizeof g), std::memcpy(&b, B + i, sizeof b);
+      const f8 v = vmax(r, vmax(g, b));
+      const f8 diff = v - vmin(r, vmin(g, b));
+      const f8 s = vtrunc(diff * 255.f / vmax(v, one) + half);
+      const f8 hraw = v == r ? g - b : (v == g ? b - r + 2 * diff : r - g + 4 * diff);
+      const i8 h0 = __builtin_convertvector(hraw * 30.f / vmax(diff, one) + 180.5f, i8);  // hue + 180
+      const i8 ha = (h0 >= i180 ? h0 - i180 : h0) + shift;
+      const i8 h = ha >= i180 ? ha - i180 : ha;
+      const f8 S = vmin(c255, vtrunc(s * sgain)) * (1.f / 255.f);
+      const f8 V = vmin(c255, vtrunc(v * vgain));
+      const i8 sector = zero_i - ((h >= 30) + (h >= 60) + (h >= 90) + (h >= 120) + (h >= 150));
+      const f8 f = __builtin_convertvector(h - 30 * sector, f8) * (1.f / 30.f);
+      const f8 pp = V * (1.f - S), qq = V * (1.f - S * f), tt = V * (1.f - S * (1.f - f));
+      const f8 ro = sector == 0 ? V : sector == 1 ? qq : sector <= 3 ? pp : sector == 4 ? tt : V;
+      const f8 go = sector == 0 ? tt : sector <= 2 ? V : sector == 3 ? qq : pp;
+      const f8 bo = sector <= 1 ? pp : sector == 2 ? tt : sector <= 4 ? V : qq;
+      std::memcpy(R + i, &ro, sizeof ro), std::memcpy(G + i, &go, sizeof go), std::memcpy(B + i, &bo, sizeof bo);
     }
-    const int sector = H / 30, k = H - sector * 30;  // H < 180
-    const int vv = V * 7650;
-    const int pp = (V * (255 - S) * 30 + 3825) / 7650;
-    const int qq = (vv - V * S * k + 3825) / 7650;
-    const int tt = (vv - V * S * (30 - k) + 3825) / 7650;
-    int R, G, B;
-    switch (sector) {
-      case 0: R = V, G = tt, B = pp; break;
-      case 1: R = qq, G = V, B = pp; break;
-      case 2: R = pp, G = V, B = tt; break;
-      case 3: R = pp, G = qq, B = V; break;
-      case 4: R = tt, G = pp, B = V; break;
-      default: R = V, G = pp, B = qq; break;
+    for (int i = 0; i < m; ++i) {
+      p[3 * i] = uint8_t(int(R[i] + 0.5f));
+      p[3 * i + 1] = uint8_t(int(G[i] + 0.5f));
+      p[3 * i + 2] = uint8_t(int(B[i] + 0.5f));
     }
-    p[0] = uint8_t(R), p[1] = uint8_t(G), p[2] = uint8_t(B);
   }
 }
 
