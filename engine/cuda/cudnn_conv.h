@@ -1,0 +1,25 @@
+// cuDNN convolution on NHWC tensors with KRSC filters (ours: (O, kh, kw, C/groups)): forward, backward
+// data and backward filter. Each (shape, dtype, math mode) gets descriptors and, per direction, the
+// algorithm chosen once by cuDNN's measured search (cudnnFind*AlgorithmEx), cached in a per-device
+// ConvPlanCache. f16/bf16 run on tensor cores with f32 accumulation; f32 uses TF32 only when allowed.
+#pragma once
+#include <cstdint>
+
+#include "engine/cuda/context.h"
+#include "kernels/conv.h"
+#include "kernels/dtype.h"
+
+namespace ye::cuda {
+
+// All outputs are overwritten (beta = 0). Pointers are device memory of dtype `dtype`, contiguous.
+void cudnn_conv_forward(DeviceContext& ctx, const kernels::ConvGeom& g, DType dtype, const void* x, const void* w,
+                        void* y);
+void cudnn_conv_backward_data(DeviceContext& ctx, const kernels::ConvGeom& g, DType dtype, const void* gy,
+                              const void* w, void* gx);
+void cudnn_conv_backward_filter(DeviceContext& ctx, const kernels::ConvGeom& g, DType dtype, const void* x,
+                                const void* gy, void* gw);
+
+// Number of plans (distinct conv shapes) cached on a device; for tests and benchmarks.
+size_t cudnn_conv_plan_count(int device);
+
+}  // namespace ye::cuda

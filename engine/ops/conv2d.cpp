@@ -1,0 +1,103 @@
+// conv2d op: NHWC input, (O, kh, kw, C/groups) weight, optional bias; forward, input gradient, weight
+// gradient (bias gradient through ops::add's broadcast rule). CPU: kernels/conv.h; CUDA: cuDNN.
+// Also the OIHW <-> (O, kh, kw, I) weight layout conversions.
+#include "engine/nn_ops.h"
+#include "engine/ops/dispatch.h"
+#include "kernels/conv.h"
+#ifdef YE_WITH_CUDA
+#include "engine/cuda/cudnn_conv.h"
+#endif
+
+namespace ye::ops {
+namespace {
+
+kernels::ConvGeom geometry(const Tensor& x, const Tensor& w, const Conv2dArgs& a) {
+  YE_CHECK(x.ndim() == 4, "conv2d: input must be NHWC 4-D, got ", x.shape().str());
+  YE_CHECK(w.ndim() == 4, "conv2d: weight must be (O, kh, kw, C/groups), got ", w.shape().str());
+  YE_CHECK(a.groups >= 1 && a.stride >= 1 && a.pad >= 0, "conv2d: bad stride/pad/groups ", a.stride, "/", a.pad,
+           "/", a.groups);
+  kernels::ConvGeom g;
+  g.n = x.dim(0), g.h = x.dim(1), g.w = x.dim(2), g.c = x.dim(3);
+  g.o = w.dim(0), g.kh = w.dim(1), g.kw = w.dim(2);
+  g.stride = a.stride, g.pad = a.pad, g.groups = a.groups;
+  YE_CHECK(g.c % g.groups == 0 && g.o % g.groups == 0 && w.dim(3) == g.c / g.groups, "conv2d: input ",
+           x.shape().str(), " and weight ", w.shape().str(), " do not fit groups=", g.groups);
+  YE_CHECK(g.ho() >= 1 && g.wo() >= 1, "conv2d: kernel ", g.kh, "x", g.kw, " larger than padded input ",
+           x.shape().str());
+  return g;
+}
+
+enum class Dir { forward, backward_data, backward_filter };
+
+// out = conv-direction(a, b), a and b contiguous, same dtype and device.
+void run(Dir dir, const kernels::ConvGeom& g, const Tensor& a, const Tensor& b, const Tensor& out) {
+  if (a.device().is_cpu()) {
+    detail::check_cpu_f32(a, "conv2d");
+    const float *pa = a.data_as<float>(), *pb = b.data_as<float>();
+    float* po = out.data_as<float>();
+    if (dir == Dir::forward) kernels::cpu::conv2d_forward(g, pa, pb, po);
+    if (dir == Dir::backward_data) kernels::cpu::conv2d_backward_input(g, pa, pb, po);
+    if (dir == Dir::backward_filter) kernels::cpu::conv2d_backward_weight(g, pa, pb, po);
+    return;
+  }
+#ifdef YE_WITH_CUDA
+  detail::stream(a);
+  auto& ctx = cuda::context(a.device().index);
+  if (dir == Dir::forward) cuda::cudnn_conv_forward(ctx, g, a.dtype(), a.data(), b.data(), out.data());
+  if (dir == Dir::backward_data) cuda::cudnn_conv_backward_data(ctx, g, a.dtype(), a.data(), b.data(), out.data());
+  if (dir == Dir::backward_filter)
+    cuda::cudnn_conv_backward_filter(ctx, g, a.dtype(), a.data(), b.data(), out.data());
+#else
+  YE_REQUIRE_CUDA_BUILD(a.device());
+#endif
+}
+
+Tensor conv_no_bias(const Tensor& x0, const Tensor& w0, const Conv2dArgs& args) {
+  kernels::ConvGeom g = geometry(x0, w0, args);
+  Tensor x = x0.contiguous(), w = w0.contiguous();
+  Tensor y = Tensor::empty(Shape{g.n, g.ho(), g.wo(), g.o}, x.dtype(), x.device());
+  run(Dir::forward, g, x, w, y);
+  if (any_requires_grad({x0, w0})) {
+    bool gx = x0.requires_grad(), gw = w0.requires_grad();
+    Tensor sx = gw ? x.detach() : Tensor(), sw = gx ? w.detach() : Tensor();
+    Shape xs = x.shape(), ws = w.shape();
+    DType dt = x.dtype();
+    Device dev = x.device();
+    record_op(y, "conv2d", {x0, w0}, [=](const Tensor& gy0) -> std::vector<Tensor> {
+      Tensor gy = gy0.contiguous();
+      Tensor dx, dw;
+      if (gx) {
+        dx = Tensor::empty(xs, dt, dev);
+        run(Dir::backward_data, g, gy, sw, dx);
+      }
+      if (gw) {
+        dw = Tensor::empty(ws, dt, dev);
+        run(Dir::backward_filter, g, sx, gy, dw);
+      }
+      return {dx, dw};
+    });
+  }
+  return y;
+}
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dArgs& args) {
+  detail::check_same_device(x, w, "conv2d");
+  Tensor y = conv_no_bias(x, cast(w, x.dtype()), args);
+  if (!bias.defined()) return y;
+  YE_CHECK(bias.ndim() == 1 && bias.dim(0) == w.dim(0), "conv2d: bias ", bias.shape().str(), " for ", w.dim(0),
+           " output channels");
+  return add(y, cast(bias, x.dtype()));
+}
+
+Tensor conv_weight_from_oihw(const Tensor& w) {
+  YE_CHECK(w.ndim() == 4, "conv weight OIHW must be 4-D, got ", w.shape().str());
+  return permute(w, {0, 2, 3, 1});
+}
+
+Tensor conv_weight_to_oihw(const Tensor& w) {
+  YE_CHECK(w.ndim() == 4, "conv weight (O, kh, kw, I) must be 4-D, got ", w.shape().str());
+  return permute(w, {0, 3, 1, 2});
+}
+
+}  // namespace ye::ops

@@ -1,0 +1,118 @@
+// CUDA NHWC max pooling and nearest x2 upsampling. One thread per output element (channels innermost,
+// so a warp reads consecutive channels); the pooling backward gathers, per input element, the outputs
+// whose argmax points at it (no atomics, deterministic).
+#include <stdexcept>
+
+#include "engine/cuda_check.h"
+#include "kernels/cuda/dtype_cuda.cuh"
+#include "kernels/cuda/pool_cuda.h"
+
+namespace ye::kernels::cuda {
+namespace {
+
+template <typename T>
+__global__ void max_pool_forward_kernel(PoolGeom g, int64_t ho, int64_t wo, const T* __restrict__ x, T* __restrict__ y,
+                                        int32_t* __restrict__ argmax) {
+  const int64_t total = g.n * ho * wo * g.c;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t c = i % g.c, p = i / g.c;
+    int64_t ox = p % wo, oy = (p / wo) % ho, n = p / (wo * ho);
+    float best = -INFINITY;
+    int32_t best_idx = -1;
+    for (int64_t ky = 0; ky < g.kernel; ++ky) {
+      int64_t iy = oy * g.stride - g.pad + ky;
+      if (iy < 0 || iy >= g.h) continue;
+      for (int64_t kx = 0; kx < g.kernel; ++kx) {
+        int64_t ix = ox * g.stride - g.pad + kx;
+        if (ix < 0 || ix >= g.w) continue;
+        float v = to_f32(x[((n * g.h + iy) * g.w + ix) * g.c + c]);
+        if (v > best || best_idx < 0) {
+          best = v;
+          best_idx = int32_t(iy * g.w + ix);
+        }
+      }
+    }
+    y[i] = from_f32<T>(best);
+    argmax[i] = best_idx;
+  }
+}
+
+template <typename T>
+__global__ void max_pool_backward_kernel(PoolGeom g, int64_t ho, int64_t wo, const T* __restrict__ gy,
+                                         const int32_t* __restrict__ argmax, T* __restrict__ gx) {
+  const int64_t total = g.n * g.h * g.w * g.c;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t c = i % g.c, p = i / g.c;
+    int64_t ix = p % g.w, iy = (p / g.w) % g.h, n = p / (g.w * g.h);
+    int32_t me = int32_t(iy * g.w + ix);
+    // Outputs whose window covers (iy, ix): oy*stride - pad <= iy <= oy*stride - pad + kernel - 1.
+    int64_t oy0 = iy + g.pad - g.kernel + 1, ox0 = ix + g.pad - g.kernel + 1;
+    oy0 = oy0 <= 0 ? 0 : (oy0 + g.stride - 1) / g.stride;
+    ox0 = ox0 <= 0 ? 0 : (ox0 + g.stride - 1) / g.stride;
+    int64_t oy1 = min((iy + g.pad) / g.stride, ho - 1), ox1 = min((ix + g.pad) / g.stride, wo - 1);
+    float acc = 0.f;
+    for (int64_t oy = oy0; oy <= oy1; ++oy)
+      for (int64_t ox = ox0; ox <= ox1; ++ox) {
+        int64_t o = ((n * ho + oy) * wo + ox) * g.c + c;
+        if (argmax[o] == me) acc += to_f32(gy[o]);
+      }
+    gx[i] = from_f32<T>(acc);
+  }
+}
+
+template <typename T>
+__global__ void upsample_forward_kernel(const T* __restrict__ x, int64_t n, int64_t h, int64_t w, int64_t c,
+                                        T* __restrict__ y) {
+  const int64_t total = n * 4 * h * w * c;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t k = i % c, p = i / c;
+    int64_t ox = p % (2 * w), oy = (p / (2 * w)) % (2 * h), b = p / (4 * w * h);
+    y[i] = x[((b * h + oy / 2) * w + ox / 2) * c + k];
+  }
+}
+
+template <typename T>
+__global__ void upsample_backward_kernel(const T* __restrict__ gy, int64_t n, int64_t h, int64_t w, int64_t c,
+                                         T* __restrict__ gx) {
+  const int64_t total = n * h * w * c;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t k = i % c, p = i / c;
+    int64_t ix = p % w, iy = (p / w) % h, b = p / (w * h);
+    const T* s00 = gy + ((b * 2 * h + 2 * iy) * 2 * w + 2 * ix) * c + k;
+    const T* s10 = s00 + 2 * w * c;
+    gx[i] = from_f32<T>((to_f32(s00[0]) + to_f32(s00[c])) + (to_f32(s10[0]) + to_f32(s10[c])));
+  }
+}
+}  // namespace
+
+void max_pool2d_forward(DType t, const PoolGeom& g, const void* x, void* y, int32_t* argmax, cudaStream_t s) {
+  int64_t ho = g.ho(), wo = g.wo(), total = g.n * ho * wo * g.c;
+  YE_DISPATCH_FLOAT(t, T, max_pool_forward_kernel<T><<<grid_for(total), 256, 0, s>>>(
+                              g, ho, wo, static_cast<const T*>(x), static_cast<T*>(y), argmax));
+  YE_CUDA_LAUNCH_CHECK();
+}
+
+void max_pool2d_backward(DType t, const PoolGeom& g, const void* gy, const int32_t* argmax, void* gx, cudaStream_t s) {
+  int64_t ho = g.ho(), wo = g.wo(), total = g.n * g.h * g.w * g.c;
+  YE_DISPATCH_FLOAT(t, T, max_pool_backward_kernel<T><<<grid_for(total), 256, 0, s>>>(
+                              g, ho, wo, static_cast<const T*>(gy), argmax, static_cast<T*>(gx)));
+  YE_CUDA_LAUNCH_CHECK();
+}
+
+void upsample_nearest2x_forward(DType t, const void* x, int64_t n, int64_t h, int64_t w, int64_t c, void* y,
+                                cudaStream_t s) {
+  int64_t total = n * 4 * h * w * c;
+  YE_DISPATCH_FLOAT(t, T, upsample_forward_kernel<T><<<grid_for(total), 256, 0, s>>>(
+                              static_cast<const T*>(x), n, h, w, c, static_cast<T*>(y)));
+  YE_CUDA_LAUNCH_CHECK();
+}
+
+void upsample_nearest2x_backward(DType t, const void* gy, int64_t n, int64_t h, int64_t w, int64_t c, void* gx,
+                                 cudaStream_t s) {
+  int64_t total = n * h * w * c;
+  YE_DISPATCH_FLOAT(t, T, upsample_backward_kernel<T><<<grid_for(total), 256, 0, s>>>(
+                              static_cast<const T*>(gy), n, h, w, c, static_cast<T*>(gx)));
+  YE_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace ye::kernels::cuda
