@@ -1,9 +1,8 @@
-// The optimisation schedule of the reference trainer (8.3.166) as pure functions: gradient
-// accumulation, weight-decay scaling, optimizer='auto' choice, per-iteration warmup of lr and
-// momentum, the per-epoch linear / cosine lambda, EMA decay and the optimizer-step condition.
-// Typical trainer use, per iteration ni = i + nb * epoch:
-//   Warmup w = warmup_state(ni, nw, epoch_lf(epoch), ...); if (w.active) { accumulate = w.accumulate; ... }
-//   if (should_step(ni, last_opt_step, accumulate)) { step; last_opt_step = ni; ema.decay = ema_decay(++updates); }
+// The optimisation schedule of the reference trainer (8.3.166) as pure functions: accumulation,
+// weight-decay scaling, optimizer='auto', per-iteration warmup, linear/cosine lambda, EMA decay and
+// the step condition. Per iteration ni = i + nb * epoch: w = warmup_state(ni, nw, ...); if
+// (w.active) use w.accumulate / w.lr / w.momentum; if (should_step(ni, last, accumulate)) step,
+// last = ni, ema decay = ema_decay(++updates).
 #pragma once
 #include <array>
 #include <cstdint>

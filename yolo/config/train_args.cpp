@@ -122,7 +122,11 @@ TrainArgs default_train_args() {
   for (const auto& spec : detail::arg_specs()) {
     const toml::node* node = table.get(spec.key);
     YE_CHECK(node, "configs/default.toml: missing key '", spec.key, "'");
-    detail::assign(args, spec, toml_value_text(*node));
+    try {
+      detail::assign(args, spec, toml_value_text(*node));
+    } catch (const Error& e) {
+      throw Error(std::string("configs/default.toml: ") + e.what());
+    }
   }
   for (const auto& [k, v] : table)
     YE_CHECK(detail::find_spec(k.str()), "configs/default.toml: key '", k.str(), "' has no TrainArgs field");

@@ -1,10 +1,8 @@
-// Training settings of `yolo train`: the typed TrainArgs struct (one field per key of
-// configs/default.toml, which mirrors the reference's default.yaml plus the engine's own keys) and
-//   default_train_args()             defaults parsed from the embedded configs/default.toml
-//   parse_train_args(argv)           --key value | --key=value | key=value | --flag [true|false]
-//   train_help_text()                `yolo train --help`: every argument with its default
-//   to_yaml(args, save_dir)          args.yaml in the reference's key order and PyYAML formatting
-// Errors (unknown key, malformed value) throw ye::Error naming the argument and the nearest key.
+// Training settings of `yolo train`: TrainArgs (one typed field per key of configs/default.toml,
+// i.e. the reference's default.yaml plus the engine's keys); default_train_args() (the embedded
+// TOML), parse_train_args() (--key value | --key=value | key=value | --flag [true|false]),
+// train_help_text() (`yolo train --help`) and to_yaml() (args.yaml in the reference's order and
+// formatting). Bad input throws ye::Error naming the argument and, if unknown, the nearest key.
 #pragma once
 #include <cstdint>
 #include <optional>
