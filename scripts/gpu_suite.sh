@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The GPU suite, run on a GPU machine from the repository root after scripts/make_device_bundle.sh
+# built .device/ here (carried with the working tree): every GPU test binary, the CUDA benchmarks,
+# and optional end-to-end training runs. Results go to $OUT (default /tmp/ye-gpu-out).
+# Usage: scripts/gpu_suite.sh [tests] [bench] [train]   (no argument = tests)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/ye-gpu-out}
+mkdir -p "$OUT"
+NV=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
+libs=$PWD/.device/lib
+for d in "$NV"/*/lib /usr/local/cuda/lib64; do [ -d "$d" ] && libs="$libs:$d"; done
+export LD_LIBRARY_PATH="$libs:${LD_LIBRARY_PATH:-}"
+export NCCL_NVLS_ENABLE=0
+# Tests find goldens and datasets through the paths they were built with: recreate them here.
+src_dir=$(strings .device/bin/test_engine_gpu 2>/dev/null | grep -m1 -o '^/[^ ]*/main$' || echo /work/main)
+if [ "$src_dir" != "$PWD" ] && [ ! -e "$src_dir" ]; then mkdir -p "$(dirname "$src_dir")" && ln -sfn "$PWD" "$src_dir"; fi
+shared="$(dirname "$src_dir")/shared"
+if [ ! -e "$shared/datasets" ] && [ -d .device/datasets ]; then mkdir -p "$shared" && ln -sfn "$PWD/.device/datasets" "$shared/datasets"; fi
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.txt" 2>&1
+modes=("$@"); [ ${#modes[@]} -eq 0 ] && modes=(tests)
+status=0
+for mode in "${modes[@]}"; do
+  case "$mode" in
+    tests)
+      for t in .device/bin/test_*_gpu; do
+        echo "=== $t" | tee -a "$OUT/gpu_tests.txt"
+        "$t" >> "$OUT/gpu_tests.txt" 2>&1; rc=$?
+        echo "rc=$rc" | tee -a "$OUT/gpu_tests.txt"
+        tail -4 "$OUT/gpu_tests.txt" | grep -E "test cases|Status" || true
+        [ $rc -ne 0 ] && status=1
+      done ;;
+    bench)
+      for b in .device/bin/bench_*; do
+        name=$(basename "$b")
+        echo "=== $name"
+        "$b" --benchmark_min_time=0.2s --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
+          > "$OUT/$name.txt" 2>&1 || status=1
+        tail -25 "$OUT/$name.txt"
+      done ;;
+    train)
+      .device/bin/yolo train --data "$shared/datasets/coco128/coco128.yaml" --model yolov8n --epochs "${EPOCHS:-30}" \
+        --batch 16 --imgsz 640 --amp --device 0 --project "$OUT/runs" --name coco128 --workers 12 \
+        > "$OUT/train_coco128.txt" 2>&1 || status=1
+      tail -40 "$OUT/train_coco128.txt" ;;
+  esac
+done
+exit $status
