@@ -23,15 +23,18 @@ std::string py_float(double x) {
     if (s.find('.') == std::string::npos) s += ".0";
   } else {
     auto e = s.find('e');  // Python writes at least two exponent digits: 1e-05
-    if (e != std::string::npos && s.size() - e == 3) s.insert(e + 2, "0");
+    if (e != std::string::npos && s.size() - e == 3) s = s.substr(0, e + 2) + "0" + s.substr(e + 2);
   }
   return s;
 }
 
 std::string with_commas(int64_t v) {
-  std::string s = std::to_string(v < 0 ? -v : v);
-  for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(size_t(i), ",");
-  return v < 0 ? "-" + s : s;
+  std::string digits = std::to_string(v < 0 ? -v : v), out = v < 0 ? "-" : "";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 std::string pad_left(const std::string& s, size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
