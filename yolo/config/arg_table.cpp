@@ -96,7 +96,10 @@ void check_choice(const ArgSpec& spec, std::string_view text) {
   for (auto c : spec.choices)
     if (lower(c) == lower(text)) return;
   std::string list;
-  for (auto c : spec.choices) list += (list.empty() ? "" : ", ") + std::string(c);
+  for (auto c : spec.choices) {
+    if (!list.empty()) list += ", ";
+    list += c;
+  }
   bad_value(spec, text, "one of " + list);
 }
 

@@ -29,7 +29,10 @@ std::string py_float_repr(double x) {
   std::string out = neg ? "-" : "";
   if (exp10 < -4 || exp10 >= 16) {
     out += digits[0];
-    if (digits.size() > 1) out += "." + digits.substr(1);
+    if (digits.size() > 1) {
+      out += '.';
+      out += digits.substr(1);
+    }
     char eb[16];
     std::snprintf(eb, sizeof eb, "e%c%02d", exp10 < 0 ? '-' : '+', std::abs(exp10));
     return out + eb;

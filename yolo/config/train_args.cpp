@@ -232,7 +232,10 @@ std::string train_help_text() {
     if (it != comments.end()) head += "  " + it->second;
     if (!s.choices.empty() && s.choices.size() > 1) {
       std::string list;
-      for (auto c : s.choices) list += (list.empty() ? "" : "|") + std::string(c);
+      for (auto c : s.choices) {
+        if (!list.empty()) list += '|';
+        list += c;
+      }
       if (it == comments.end() || it->second.find(std::string(s.choices[0])) == std::string::npos) head += " {" + list + "}";
     }
     out += head + "\n";

@@ -10,8 +10,8 @@
 namespace ye::yolo {
 
 std::string train_progress_header(bool extended) {
-  std::string s = "\n" + format("%11s%11s%11s%11s%11s%11s%11s", "Epoch", "GPU_mem", "box_loss", "cls_loss",
-                                "dfl_loss", "Instances", "Size");
+  std::string s = "\n";
+  s += format("%11s%11s%11s%11s%11s%11s%11s", "Epoch", "GPU_mem", "box_loss", "cls_loss", "dfl_loss", "Instances", "Size");
   if (extended) s += format("%11s%11s", "img/s", "GPU_util");
   return s;
 }
@@ -90,7 +90,9 @@ std::string training_start_lines(int64_t imgsz, int64_t workers, const std::stri
 }
 
 std::string epochs_completed_line(int64_t n_epochs, double seconds) {
-  return "\n" + std::to_string(n_epochs) + format(" epochs completed in %.3f hours.", seconds / 3600.0);
+  std::string s = "\n";
+  s += std::to_string(n_epochs);
+  return s + format(" epochs completed in %.3f hours.", seconds / 3600.0);
 }
 
 std::string speed_line(double preprocess_ms, double inference_ms, double loss_ms, double postprocess_ms) {

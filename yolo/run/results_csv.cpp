@@ -23,7 +23,10 @@ const std::vector<std::string>& results_csv_columns() {
 
 std::string results_csv_header() {
   std::string s;
-  for (const auto& c : results_csv_columns()) s += (s.empty() ? "" : ",") + c;
+  for (const auto& c : results_csv_columns()) {
+    if (!s.empty()) s += ',';
+    s += c;
+  }
   return s;
 }
 
@@ -35,7 +38,10 @@ std::string format_results_row(const ResultsRow& r) {
   for (double x : r.lr) v.push_back(x);
   for (double x : {r.images_per_s, r.gpu_mem_gb, double(r.skipped_steps)}) v.push_back(x);
   std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + format("%.6g", v[i]);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += format("%.6g", v[i]);
+  }
   return s;
 }
 
