@@ -197,6 +197,7 @@ void assign(TrainArgs& args, const ArgSpec& spec, std::string_view raw) {
           if (spec.fraction && !(*v >= 0.0 && *v <= 1.0)) bad_value(spec, raw, "a number between 0.0 and 1.0");
           args.*m = *v;
         } else if constexpr (std::is_same_v<T, std::string>) {
+          if (spec.nullable && is_none(text)) { args.*m = ""; return; }
           check_choice(spec, text);
           args.*m = canonical_choice(spec, text);
         } else if constexpr (std::is_same_v<T, std::optional<double>>) {

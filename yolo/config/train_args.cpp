@@ -138,6 +138,12 @@ void set_train_arg(TrainArgs& args, std::string_view key, std::string_view value
   detail::assign(args, spec, value);
 }
 
+void set_train_arg_exact(TrainArgs& args, std::string_view key, std::string_view value) {
+  const ArgSpec* spec = detail::find_spec(key);
+  if (!spec) throw Error("unknown setting '" + std::string(key) + "' (did you mean '--" + nearest_key(key) + "'?)");
+  detail::assign(args, *spec, value);
+}
+
 ParsedTrainArgs parse_train_args(const std::vector<std::string>& argv) {
   ParsedTrainArgs out{default_train_args(), false, {}};
   auto record = [&](const ArgSpec& s) {

@@ -124,6 +124,8 @@ ParsedTrainArgs parse_train_args(int argc, const char* const* argv);  // argv[0.
 
 // Sets one key (canonical name or alias, dashes allowed) from its text value.
 void set_train_arg(TrainArgs& args, std::string_view key, std::string_view value);
+// Sets one canonical key exactly, without aliases (for args.yaml, where `cfg` is its own key).
+void set_train_arg_exact(TrainArgs& args, std::string_view key, std::string_view value);
 
 // Canonical keys in configs/default.toml order (reference keys first, then the engine's).
 const std::vector<std::string>& train_arg_keys();

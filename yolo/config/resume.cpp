@@ -1,0 +1,79 @@
+// args.yaml reader (yaml-cpp), resume merge and latest-checkpoint search; see resume.h.
+#include "yolo/config/resume.h"
+
+#include <algorithm>
+#include <yaml-cpp/yaml.h>
+
+#include "engine/error.h"
+
+namespace ye::yolo {
+
+TrainArgs train_args_from_yaml(std::string_view yaml_text, const std::filesystem::path& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    throw Error(source.string() + ": " + e.what());
+  }
+  if (!root.IsMap()) throw Error(source.string() + ": expected a mapping of settings");
+  TrainArgs args = default_train_args();
+  for (const auto& kv : root) {
+    std::string key = kv.first.as<std::string>();
+    if (key == "save_dir") continue;
+    const YAML::Node& v = kv.second;
+    std::string text;
+    if (v.IsNull()) {
+      text = "None";
+    } else if (v.IsSequence()) {
+      text = "[";
+      for (size_t i = 0; i < v.size(); ++i) text += (i ? "," : "") + v[i].as<std::string>();
+      text += "]";
+    } else if (v.IsScalar()) {
+      text = v.as<std::string>();
+      if (text.empty()) text = "''";  // '' in YAML: an empty string, not None
+    } else {
+      throw Error(source.string() + ": setting '" + key + "' has an unsupported value");
+    }
+    try {
+      set_train_arg_exact(args, key, text);
+    } catch (const Error& e) {
+      throw Error(source.string() + ": " + e.what());
+    }
+  }
+  return args;
+}
+
+TrainArgs resume_train_args(const TrainArgs& saved, const ParsedTrainArgs& cli,
+                            const std::filesystem::path& last_checkpoint) {
+  TrainArgs args = saved;
+  args.model = last_checkpoint.string();
+  args.resume = BoolOrText{false, last_checkpoint.string()};
+  auto given = [&](const char* k) {
+    return std::find(cli.explicit_keys.begin(), cli.explicit_keys.end(), k) != cli.explicit_keys.end();
+  };
+  if (given("imgsz")) args.imgsz = cli.args.imgsz;
+  if (given("batch")) args.batch = cli.args.batch;
+  if (given("device")) args.device = cli.args.device;
+  if (given("close_mosaic")) args.close_mosaic = cli.args.close_mosaic;
+  if (!args.data.empty() && !std::filesystem::exists(args.data)) args.data = cli.args.data;
+  return args;
+}
+
+std::filesystem::path latest_checkpoint(const std::filesystem::path& runs_dir) {
+  namespace fs = std::filesystem;
+  fs::path best;
+  fs::file_time_type best_time{};
+  std::error_code ec;
+  if (fs::is_directory(runs_dir, ec))
+    for (auto it = fs::recursive_directory_iterator(runs_dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const fs::path& p = it->path();
+      std::string name = p.filename().string();
+      if (!it->is_regular_file() || name.rfind("last", 0) != 0 || p.extension() != ".pt") continue;
+      auto t = it->last_write_time();
+      if (best.empty() || t > best_time) best = p, best_time = t;
+    }
+  if (best.empty()) throw Error("--resume: no last*.pt checkpoint found under " + runs_dir.string() + "; pass --resume path/to/last.pt");
+  return best;
+}
+
+}  // namespace ye::yolo
