@@ -130,6 +130,8 @@ TEST_CASE("console lines match the reference's formats") {
   CHECK(format_interval(3725) == "1:02:05");
   CHECK(format_interval(65) == "01:05");
   CHECK(format_rate(0.5) == " 2.00s/it");
+  CHECK(format_val_progress(4, 4, 0.5) ==
+        "                 Class     Images  Instances      Box(P          R      mAP50  mAP50-95): 100%|██████████| 4/4 [00:00<00:00,  8.00it/s]");
 
   CHECK(val_header() == "                 Class     Images  Instances      Box(P          R      mAP50  mAP50-95)");
   CHECK(val_row("all", 128, 929, 0.6543, 0.5, 0.61234, 0.45678) ==

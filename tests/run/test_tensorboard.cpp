@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "engine/error.h"
 #include "yolo/run/atomic_file.h"
+#include "yolo/run/plots.h"
 #include "yolo/run/results_csv.h"
 #include "yolo/run/tensorboard.h"
 
@@ -146,6 +148,12 @@ TEST_CASE("TensorBoard's EventAccumulator reads our files") {
     row.epoch = 4, row.train_loss = {1.234567891, 2, 3}, row.map50_95 = 0.375, row.lr = {0.07, 0.001, 0.002};
     log_epoch_scalars(tb, row);
     tb.add_image("results", std::string(reinterpret_cast<const char*>(kPng1x1), sizeof kPng1x1), 1, 1, 3, 3);
+    std::vector<uint8_t> img(size_t(96) * 128 * 3, 90);
+    plot_batch(img.data(), 5, 96, 128, {}, {}, dir / "mosaic.jpg");  // 384 x 288 JPEG
+    write_file_atomic(dir / "one.png", std::string(reinterpret_cast<const char*>(kPng1x1), sizeof kPng1x1));
+    tb.add_image_file("mosaic", dir / "mosaic.jpg", 7);
+    tb.add_image_file("png_file", dir / "one.png", 7);
+    CHECK_THROWS_AS(tb.add_image_file("bad", YE_SOURCE_DIR "/configs/default.toml", 7), ye::Error);
   }
   std::string script = YE_SOURCE_DIR "/tests/run/read_tensorboard.py";
   auto j = nlohmann::json::parse(run_command("'" + py + "' '" + script + "' '" + dir.string() + "' 2>/dev/null"));
@@ -174,5 +182,11 @@ TEST_CASE("TensorBoard's EventAccumulator reads our files") {
   CHECK(img[0]["height"] == 1);
   CHECK(img[0]["bytes"] == sizeof kPng1x1);
   CHECK(img[0]["head"][1] == 'P');
+  auto mosaic = j["images"]["mosaic"];
+  REQUIRE(mosaic.size() == 1);
+  CHECK(mosaic[0]["width"] == 384);
+  CHECK(mosaic[0]["height"] == 288);
+  CHECK(mosaic[0]["head"][0] == 0xFF);
+  CHECK(j["images"]["png_file"][0]["width"] == 1);
   fs::remove_all(dir);
 }

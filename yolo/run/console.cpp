@@ -50,12 +50,21 @@ std::string format_train_progress(const TrainProgress& p, bool extended) {
   std::string s = format("%11s%11s%11.4g%11.4g%11.4g%11.4g%11.4g", ep.c_str(), mem.c_str(), p.losses[0], p.losses[1],
                          p.losses[2], double(p.instances), double(p.size));
   if (extended) s += format("%11.4g%11s", p.images_per_s, p.gpu_util.c_str());
-  double frac = p.total > 0 ? double(p.done) / double(p.total) : 0.0;
-  double rate = p.elapsed_s > 0 ? double(p.done) / p.elapsed_s : 0.0;
-  std::string remaining = rate > 0 ? format_interval(double(p.total - p.done) / rate) : "?";
-  s += format(": %3.0f%%|", frac * 100.0) + progress_bar_cells(frac) + "| " + std::to_string(p.done) + "/" +
-       std::to_string(p.total) + " [" + format_interval(p.elapsed_s) + "<" + remaining + ", " + format_rate(rate) + "]";
-  return s;
+  return s + progress_tail(p.done, p.total, p.elapsed_s);
+}
+
+std::string progress_tail(int64_t done, int64_t total, double elapsed_s) {
+  double frac = total > 0 ? double(done) / double(total) : 0.0;
+  double rate = elapsed_s > 0 ? double(done) / elapsed_s : 0.0;
+  std::string remaining = rate > 0 ? format_interval(double(total - done) / rate) : "?";
+  std::string s = format(": %3.0f%%|", frac * 100.0);
+  s += progress_bar_cells(frac);
+  s += "| " + std::to_string(done) + "/" + std::to_string(total) + " [" + format_interval(elapsed_s) + "<" + remaining;
+  return s + ", " + format_rate(rate) + "]";
+}
+
+std::string format_val_progress(int64_t done, int64_t total, double elapsed_s) {
+  return val_header() + progress_tail(done, total, elapsed_s);
 }
 
 std::string val_header() {

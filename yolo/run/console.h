@@ -28,6 +28,11 @@ struct TrainProgress {
 // "%11s" GPU util, then the tqdm bar: ": 42%|████▏     | 21/50 [00:07<00:10, 2.95it/s]".
 std::string format_train_progress(const TrainProgress& p, bool extended = true);
 
+// The tqdm tail after a description: ": 42%|████▏     | 21/50 [00:07<00:10, 2.95it/s]".
+std::string progress_tail(int64_t done, int64_t total, double elapsed_s);
+// The validation progress line: val_header() as the description, then progress_tail.
+std::string format_val_progress(int64_t done, int64_t total, double elapsed_s);
+
 // tqdm pieces: bar of `width` cells with 1/8 partial blocks, "MM:SS"/"H:MM:SS", rate text.
 std::string progress_bar_cells(double fraction, int width = 10);
 std::string format_interval(double seconds);

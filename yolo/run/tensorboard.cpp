@@ -156,6 +156,33 @@ void TensorBoardWriter::add_image(std::string_view tag, std::string_view encoded
   dirty_ = true;
 }
 
+void TensorBoardWriter::add_image_file(std::string_view tag, const std::filesystem::path& file, int64_t step) {
+  std::string bytes = read_file(file);
+  auto u8 = [&](size_t i) { return uint32_t(static_cast<unsigned char>(bytes[i])); };
+  int width = 0, height = 0, channels = 3;
+  if (bytes.size() > 26 && bytes.compare(1, 3, "PNG") == 0) {  // IHDR: width, height (big-endian), depth, colour type
+    width = int(u8(16) << 24 | u8(17) << 16 | u8(18) << 8 | u8(19));
+    height = int(u8(20) << 24 | u8(21) << 16 | u8(22) << 8 | u8(23));
+    uint32_t colour = u8(25);
+    channels = colour == 0 ? 1 : colour == 4 ? 2 : colour == 6 ? 4 : 3;
+  } else if (bytes.size() > 4 && u8(0) == 0xFF && u8(1) == 0xD8) {  // JPEG: find a start-of-frame marker
+    for (size_t i = 2; i + 9 < bytes.size();) {
+      if (u8(i) != 0xFF) break;
+      uint32_t marker = u8(i + 1), len = u8(i + 2) << 8 | u8(i + 3);
+      if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+        height = int(u8(i + 5) << 8 | u8(i + 6));
+        width = int(u8(i + 7) << 8 | u8(i + 8));
+        channels = int(u8(i + 9));
+        break;
+      }
+      i += 2 + len;
+    }
+  }
+  YE_CHECK(width > 0 && height > 0, "TensorBoard image ", file.string(), ": not a PNG or JPEG file");
+  if (channels == 2) channels = 4;
+  add_image(tag, bytes, height, width, channels, step);
+}
+
 void TensorBoardWriter::flush() {
   if (!dirty_) return;
   write_file_atomic(path_, records_);

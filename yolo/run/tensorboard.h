@@ -35,6 +35,8 @@ class TensorBoardWriter {
   void add_scalar(std::string_view tag, double value, int64_t step);
   // encoded: a PNG or JPEG file's bytes; channels 3 (RGB) or 4 (RGBA).
   void add_image(std::string_view tag, std::string_view encoded, int height, int width, int channels, int64_t step);
+  // Logs a PNG or JPEG file (e.g. results.png), reading its size from the file header.
+  void add_image_file(std::string_view tag, const std::filesystem::path& file, int64_t step);
   void flush();  // atomic rewrite of the whole file with every event so far
   const std::filesystem::path& path() const { return path_; }
 
