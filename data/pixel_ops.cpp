@@ -201,12 +201,19 @@ inline void hsv_4px(f8& r, f8& g, f8& b, const HsvGains& k) {
   const i8 h = ha >= i180 ? ha - i180 : ha;
   const f8 S = vmin(c255, vtrunc(s * k.sgain)) * (1.f / 255.f);
   const f8 V = vmin(c255, vtrunc(v * k.vgain));
-  const i8 sector = i8{} - ((h >= 30) + (h >= 60) + (h >= 90) + (h >= 120) + (h >= 150));
-  const f8 f = __builtin_convertvector(h - 30 * sector, f8) * (1.f / 30.f);
-  const f8 pp = V * (1.f - S), qq = V * (1.f - S * f), tt = V * (1.f - S * (1.f - f));
-  r = (sector == 0 ? V : sector == 1 ? qq : sector <= 3 ? pp : sector == 4 ? tt : V) + half;
-  g = (sector == 0 ? tt : sector <= 2 ? V : sector == 3 ? qq : pp) + half;
-  b = (sector <= 1 ? pp : sector == 2 ? tt : sector <= 4 ? V : qq) + half;
+  // HSV -> RGB without sector branches: channel n (R 5, G 3, B 1) = V (1 - S clamp(min(k, 4 - k), 0, 1))
+  // with k = (n + H/30) mod 6 -- the same values as OpenCV's sector table.
+  const f8 h6 = __builtin_convertvector(h, f8) * (1.f / 30.f);
+  const f8 zero = f8{}, six = f8{} + 6.f, VS = V * S;
+  auto channel = [&](float n) {
+    f8 kk = h6 + n;
+    kk = kk >= six ? kk - six : kk;
+    const f8 t = vmax(zero, vmin(one, vmin(kk, 4.f - kk)));
+    return V - VS * t + half;
+  };
+  r = channel(5.f);
+  g = channel(3.f);
+  b = channel(1.f);
 }
 
 // 4 RGB pixels at p (16 readable bytes, 12 used) through hsv_4px.
