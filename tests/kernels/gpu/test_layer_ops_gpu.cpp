@@ -1,0 +1,164 @@
+// CUDA vs CPU for every layer op (conv2d incl. depthwise/groups/stride 2 on odd sizes, batch_norm with
+// and without fused SiLU in training and eval, max_pool2d, upsample, concat, permute, softmax, DFL) on
+// fresh random inputs, forward and gradients, in f32 (TF32 off), f16 and bf16. Outputs come from the
+// caching allocator, which the GPU test main poisons (NaN), so an unwritten element fails.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "common/harness.h"
+#include "engine/nn_ops.h"
+#ifdef YE_WITH_CUDA
+#include "engine/cuda/cudnn_conv.h"
+#endif
+
+using namespace ye;
+
+namespace {
+struct Tol {
+  DType dtype;
+  double atol, rtol;
+};
+// f32: cuDNN FMA maths vs Eigen, no TF32. f16/bf16: inputs rounded to the dtype, f32 accumulation.
+const Tol kTols[] = {{DType::f32, 2e-5, 1e-4}, {DType::f16, 2e-2, 2e-2}, {DType::bf16, 8e-2, 6e-2}};
+
+Tensor grad_input(const Shape& s, float lo = -1.f, float hi = 1.f) {
+  return test::random_uniform(s, test::fresh_seed(), lo, hi).set_requires_grad(true);
+}
+
+// Distinct values 2/numel apart in random order (no ties in any dtype for small tensors).
+Tensor distinct(const Shape& s) {
+  std::vector<float> v(size_t(s.numel()));
+  std::iota(v.begin(), v.end(), 0.f);
+  std::shuffle(v.begin(), v.end(), std::mt19937_64(test::fresh_seed()));
+  for (float& f : v) f = f * (2.0f / float(v.size())) - 1.f;
+  return Tensor::from_vector(v, s).set_requires_grad(true);
+}
+}  // namespace
+
+TEST_CASE("conv2d CUDA (cuDNN NHWC) matches CPU") {
+  ops::set_allow_tf32(Device::cuda(0), false);
+  struct Case {
+    Shape x, w;
+    ops::Conv2dArgs a;
+    bool bias;
+  };
+  const Case cases[] = {
+      {{2, 13, 17, 24}, {16, 3, 3, 24}, {2, 1, 1}, true},   // stride 2 on odd input
+      {{2, 9, 11, 20}, {36, 1, 1, 20}, {1, 0, 1}, false},   // 1x1
+      {{2, 12, 10, 32}, {32, 3, 3, 1}, {1, 1, 32}, false},  // depthwise
+      {{1, 11, 9, 24}, {24, 3, 3, 1}, {2, 1, 24}, true},    // depthwise stride 2, odd
+      {{1, 8, 7, 12}, {8, 5, 5, 6}, {1, 2, 2}, false},      // groups 2
+      {{3, 7, 9, 3}, {16, 3, 3, 3}, {2, 1, 1}, false},      // 3 input channels (first layer)
+  };
+  for (const Case& c : cases)
+    for (const Tol& t : kTols) {
+      INFO("x ", c.x.str(), " w ", c.w.str(), " dtype ", dtype_name(t.dtype));
+      std::vector<Tensor> in{grad_input(c.x), grad_input(c.w, -0.3f, 0.3f)};
+      if (c.bias) in.push_back(grad_input(Shape{c.w[0]}));
+      bool bias = c.bias;
+      ops::Conv2dArgs a = c.a;
+      test::compare_cuda_to_cpu(
+          [a, bias](const std::vector<Tensor>& v) { return ops::conv2d(v[0], v[1], bias ? v[2] : Tensor(), a); }, in,
+          t.dtype, t.atol, t.rtol, "conv2d");
+    }
+}
+
+TEST_CASE("conv2d CUDA: f32 master weight with f16 input, and the algorithm cache") {
+#ifdef YE_WITH_CUDA
+  if (!test::cuda_present()) return;
+  Tensor x = test::random_uniform(Shape{2, 10, 10, 16}, test::fresh_seed());
+  Tensor w = test::random_uniform(Shape{24, 3, 3, 16}, test::fresh_seed(), -0.3f, 0.3f);
+  Tensor wc = w.clone().set_requires_grad(true);
+  ops::sum(ops::conv2d(x, wc, Tensor(), {1, 1, 1})).backward();
+  Tensor wg = w.to(Device::cuda(0)).set_requires_grad(true);
+  Tensor xg = ops::cast(x, DType::f16).to(Device::cuda(0));
+  size_t plans = cuda::cudnn_conv_plan_count(0);
+  Tensor y = ops::conv2d(xg, wg, Tensor(), {1, 1, 1});
+  CHECK(y.dtype() == DType::f16);
+  ops::sum(ops::cast(y, DType::f32)).backward();
+  REQUIRE(wg.grad().defined());
+  CHECK(wg.grad().dtype() == DType::f32);
+  test::check_close(wg.grad().to(Device::cpu()), wc.grad(), 0.5, 2e-2, "f32 master weight grad");
+  size_t after_first = cuda::cudnn_conv_plan_count(0);
+  CHECK(after_first >= plans);
+  ops::conv2d(xg, wg, Tensor(), {1, 1, 1});
+  CHECK(cuda::cudnn_conv_plan_count(0) == after_first);
+#endif
+}
+
+TEST_CASE("batch_norm CUDA (fused SiLU or not, training and eval) matches CPU") {
+  for (const Shape& s : {Shape{4, 33, 37, 40}, Shape{2, 5, 7, 3}})
+    for (bool training : {true, false})
+      for (bool silu : {false, true})
+        for (const Tol& t : kTols) {
+          INFO(s.str(), " training=", training, " silu=", silu, " dtype ", dtype_name(t.dtype));
+          int64_t C = s[-1];
+          std::vector<Tensor> in{grad_input(s, -2.f, 3.f), grad_input(Shape{C}, 0.5f, 1.5f),
+                                 grad_input(Shape{C}, -0.5f, 0.5f),
+                                 test::random_uniform(Shape{C}, test::fresh_seed(), -0.2f, 0.2f),
+                                 test::random_uniform(Shape{C}, test::fresh_seed(), 0.5f, 2.f)};
+          ops::BatchNormArgs a{training, 0.03f, 1e-3f, silu};
+          test::compare_cuda_to_cpu(
+              [a](const std::vector<Tensor>& v) {
+                auto f32 = [](const Tensor& x) { return ops::cast(x, DType::f32).clone(); };
+                return ops::batch_norm(v[0], ops::cast(v[1], DType::f32), ops::cast(v[2], DType::f32), f32(v[3]),
+                                       f32(v[4]), a);
+              },
+              in, t.dtype, t.atol, t.rtol, "batch_norm");
+        }
+}
+
+TEST_CASE("batch_norm CUDA running statistics match CPU") {
+  if (!test::cuda_present()) return;
+  Tensor x = test::random_uniform(Shape{8, 20, 20, 24}, test::fresh_seed(), -1.f, 4.f);
+  Tensor w = Tensor::full(Shape{24}, 1.f), b = Tensor::zeros(Shape{24});
+  Tensor rm = Tensor::zeros(Shape{24}), rv = Tensor::full(Shape{24}, 1.f);
+  Device d = Device::cuda(0);
+  Tensor rmg = rm.to(d), rvg = rv.to(d);
+  ops::batch_norm(x, w, b, rm, rv, {true, 0.03f, 1e-3f, true});
+  ops::batch_norm(ops::cast(x, DType::bf16).to(d), w.to(d), b.to(d), rmg, rvg, {true, 0.03f, 1e-3f, true});
+  test::check_close(rmg.to(Device::cpu()), rm, 1e-4, 1e-2, "running mean (bf16 input)");
+  test::check_close(rvg.to(Device::cpu()), rv, 1e-4, 1e-2, "running var (bf16 input)");
+}
+
+TEST_CASE("max_pool2d and upsample CUDA match CPU") {
+  struct P {
+    Shape s;
+    int k, st, p;
+  };
+  for (const Tol& t : kTols)
+    for (P c : {P{{1, 7, 7, 4}, 5, 1, 2}, P{{1, 9, 5, 3}, 3, 2, 1}}) {
+      INFO("pool ", c.k, "/", c.st, "/", c.p, " dtype ", dtype_name(t.dtype));
+      test::compare_cuda_to_cpu([c](const std::vector<Tensor>& v) { return ops::max_pool2d(v[0], c.k, c.st, c.p); },
+                                {distinct(c.s)}, t.dtype, t.atol, t.rtol, "max_pool2d");
+    }
+  for (const Tol& t : kTols) {
+    test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::max_pool2d(v[0], 5, 1, 2); },
+                              {grad_input(Shape{2, 20, 20, 64})}, DType::f32, 0, 0, "max_pool2d SPPF f32");
+    test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::upsample_nearest2x(v[0]); },
+                              {grad_input(Shape{2, 7, 9, 13})}, t.dtype, t.atol, t.rtol, "upsample_nearest2x");
+  }
+}
+
+TEST_CASE("concat, permute, softmax and DFL CUDA match CPU") {
+  for (const Tol& t : kTols) {
+    INFO("dtype ", dtype_name(t.dtype));
+    // DFL outputs reach 15: absolute error grows with the dtype's spacing there.
+    const double dfl_atol = t.dtype == DType::f32 ? 1e-4 : t.dtype == DType::f16 ? 4e-2 : 3e-1;
+    test::compare_cuda_to_cpu(
+        [](const std::vector<Tensor>& v) { return ops::concat({v[0], v[1], v[2]}, -1); },
+        {grad_input(Shape{2, 5, 7, 8}), grad_input(Shape{2, 5, 7, 3}), grad_input(Shape{2, 5, 7, 16})}, t.dtype,
+        t.atol, t.rtol, "concat");
+    test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::permute(v[0], {0, 2, 1, 3}); },
+                              {grad_input(Shape{2, 9, 3, 5})}, t.dtype, t.atol, t.rtol, "permute");
+    test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::softmax(v[0], -1); },
+                              {grad_input(Shape{6, 37, 400}, -4.f, 4.f)}, t.dtype, t.atol / 10, t.rtol, "softmax rows");
+    test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::softmax(v[0], 1); },
+                              {grad_input(Shape{3, 17, 6}, -4.f, 4.f)}, t.dtype, t.atol / 10, t.rtol, "softmax cols");
+    test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::dfl_expectation(v[0]); },
+                              {grad_input(Shape{2, 300, 64}, -5.f, 5.f)}, t.dtype, dfl_atol, t.rtol, "dfl");
+  }
+}
