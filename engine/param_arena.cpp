@@ -6,7 +6,7 @@
 
 namespace ye {
 
-void ParameterArena::adopt(const std::vector<std::pair<std::string, Tensor>>& named, Device device) {
+void ParameterArena::adopt(const std::vector<std::pair<std::string, Tensor>>& named, Device device, bool trainable) {
   YE_CHECK(!values_.defined(), "ParameterArena::adopt called twice");
   int64_t off = 0;
   for (auto& [name, t] : named) {
@@ -16,7 +16,7 @@ void ParameterArena::adopt(const std::vector<std::pair<std::string, Tensor>>& na
   }
   total_ = off;
   values_ = Tensor::zeros({std::max<int64_t>(total_, 1)}, DType::f32, device);
-  grads_ = Tensor::zeros({std::max<int64_t>(total_, 1)}, DType::f32, device);
+  if (trainable) grads_ = Tensor::zeros({std::max<int64_t>(total_, 1)}, DType::f32, device);
   for (auto& e : entries_) {
     Shape shape = e.param.shape();
     Tensor dst = values_.narrow_view(0, e.offset, e.numel).reshape_view(shape);
@@ -26,6 +26,7 @@ void ParameterArena::adopt(const std::vector<std::pair<std::string, Tensor>>& na
     impl->offset = dst.offset();
     impl->strides = shape.contiguous_strides();
     impl->dtype = DType::f32;
+    if (!trainable) continue;
     Tensor g = grads_.narrow_view(0, e.offset, e.numel).reshape_view(shape);
     e.param.set_requires_grad(true);
     e.param.set_grad(g);

@@ -20,11 +20,12 @@ class ParameterArena {
 
   ParameterArena() = default;
   // Moves the parameters' storage into the arena on `device` (values copied, same TensorImpl objects,
-  // so every holder sees the arena view) and gives each a zeroed grad view. Call once.
-  void adopt(const std::vector<std::pair<std::string, Tensor>>& named, Device device);
+  // so every holder sees the arena view) and, when trainable, gives each a zeroed grad view (buffers
+  // such as BN running statistics are adopted with trainable = false: no grads). Call once.
+  void adopt(const std::vector<std::pair<std::string, Tensor>>& named, Device device, bool trainable = true);
 
   const Tensor& values() const { return values_; }  // [total] f32
-  const Tensor& grads() const { return grads_; }    // [total] f32
+  const Tensor& grads() const { return grads_; }    // [total] f32 (undefined when not trainable)
   const std::vector<Entry>& entries() const { return entries_; }
   int64_t total() const { return total_; }
   void zero_grad() const;

@@ -7,5 +7,8 @@ namespace ye::cli {
 void add_data_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 void add_info_command(CLI::App& app);
+void add_val_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
 }  // namespace ye::cli

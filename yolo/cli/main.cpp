@@ -12,7 +12,10 @@ int main(int argc, char** argv) {
   ye::cli::add_data_command(app);
   ye::cli::add_synth_command(app);
   ye::cli::add_demo_command(app);
+  ye::cli::add_train_command(app);
   ye::cli::add_info_command(app);
+  ye::cli::add_val_command(app);
+  ye::cli::add_predict_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,243 @@
+// Trainer set-up and the epoch loop (see trainer.h). Validation and checkpoint writing live in
+// trainer_epoch_end.cpp.
+#include "yolo/train/trainer.h"
+
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "engine/allocator.h"
+#include "engine/ops.h"
+#include "yolo/run/atomic_file.h"
+#include "yolo/run/console.h"
+#include "yolo/run/plots.h"
+#include "yolo/train/trainer_state.h"
+
+namespace ye::yolo {
+
+double Trainer::State::elapsed() const {
+  return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+namespace {
+Device resolve_device(const std::string& text) {
+  if (text.empty()) return cuda_available() ? Device::cuda(0) : Device::cpu();
+  YE_CHECK(text.find(',') == std::string::npos, "--device ", text,
+           ": training on several GPUs (one process per GPU over NCCL) is not available yet; use one device");
+  Device d = Device::parse(text);
+  if (d.is_cuda()) {
+    YE_CHECK(built_with_cuda(), "--device ", text, ": this build has no CUDA backend; use --device cpu");
+    YE_CHECK(d.index < cuda_device_count(), "--device ", text, ": only ", cuda_device_count(), " CUDA device(s) present");
+  }
+  return d;
+}
+
+data::AugmentOptions augment_options(const TrainArgs& a) {
+  data::AugmentOptions o;
+  o.hsv_h = a.hsv_h, o.hsv_s = a.hsv_s, o.hsv_v = a.hsv_v;
+  o.degrees = a.degrees, o.translate = a.translate, o.scale = a.scale, o.shear = a.shear;
+  o.perspective = a.perspective, o.flipud = a.flipud, o.fliplr = a.fliplr, o.mosaic = a.mosaic, o.mixup = a.mixup;
+  return o;
+}
+}  // namespace
+
+void Trainer::State::setup() {
+  device = resolve_device(args.device);
+  Precision prec = args.resolved_precision();
+  if (device.is_cpu() && (prec == Precision::fp16 || prec == Precision::bf16 || prec == Precision::tf32)) {
+    if (args.amp || prec != Precision::fp16) std::printf("precision: the CPU trains in fp32\n");
+    prec = Precision::fp32;
+  }
+  act_dtype = prec == Precision::fp16 ? DType::f16 : prec == Precision::bf16 ? DType::bf16 : DType::f32;
+  loss_scaling = prec == Precision::fp16;
+  ops::set_allow_tf32(device, prec == Precision::tf32);
+  args.imgsz = stride_aligned_imgsz(args.imgsz);
+  plots = args.plots;
+
+  data_cfg = data::load_dataset_yaml(args.data);
+  data::DatasetOptions dopt;
+  dopt.fraction = args.fraction;
+  train_ds = std::make_shared<const data::Dataset>(data::Dataset::load(data_cfg, "train", dopt));
+  data::DatasetOptions vopt;
+  val_ds = std::make_shared<const data::Dataset>(data::Dataset::load(data_cfg, "val", vopt));
+  int nc = args.single_cls ? 1 : data_cfg.nc();
+
+  std::string model_name = args.model.empty() ? "yolov8n" : args.model;
+  spec = load_model_spec(model_name, nc);
+  model = std::make_unique<DetectionModel>(spec, device, uint64_t(args.seed));
+  eval_model = std::make_unique<DetectionModel>(spec, device, uint64_t(args.seed));
+  eval_model->set_training(false);
+  if (args.pretrained.is_text()) {
+    LoadReport r = model->load_state_dict(io::read_safetensors(args.pretrained.text), false);
+    std::printf("Transferred %d/%d items from pretrained weights\n", r.transferred, r.total);
+  }
+  std::printf("%s\n", summary_line(spec, int(args.imgsz)).c_str());
+
+  batch = args.batch;
+  YE_CHECK(batch > 0, "--batch ", batch, ": AutoBatch (-1 or a fraction) is not supported; give a batch size");
+  accumulate = resolve_accumulate(args.accumulate, args.nbs, batch);
+  weight_decay = scaled_weight_decay(args.weight_decay, batch, accumulate, args.nbs);
+
+  int64_t cpus = int64_t(std::max(1u, std::thread::hardware_concurrency()));
+  int64_t workers = loader_workers(args.workers, cpus, device.is_cuda() ? 1 : 0);
+  data::LoaderOptions lo;
+  lo.imgsz = int(args.imgsz);
+  lo.batch_size = int(batch);
+  lo.workers = int(workers);
+  lo.seed = uint64_t(args.seed);
+  lo.cache_ram = args.cache_mode() == "ram";
+  lo.aug = augment_options(args);
+  train_loader = std::make_unique<data::Loader>(train_ds, lo);
+  data::LoaderOptions vo = data::LoaderOptions::validation(int(args.imgsz), int(batch) * 2, int(workers) * 2);
+  val_loader = std::make_unique<data::Loader>(val_ds, vo);
+  nb = int64_t(train_loader->num_batches());
+  nw = warmup_iterations(args.warmup_epochs, nb);
+
+  int64_t iterations = auto_optimizer_iterations(int64_t(train_ds->size()), batch, args.nbs, args.epochs);
+  opt_choice = choose_optimizer(args.optimizer, args.lr0, args.momentum, args.warmup_bias_lr, nc, iterations);
+  if (args.optimizer == "auto") std::printf("%s\n", optimizer_auto_line(args.lr0, args.momentum).c_str());
+  std::vector<ParamGroup> groups = model->param_groups(float(opt_choice.lr), float(opt_choice.momentum),
+                                                       float(weight_decay));
+  OptimizerKind kind = opt_choice.name == "SGD" ? OptimizerKind::sgd : OptimizerKind::adamw;
+  YE_CHECK(opt_choice.name == "SGD" || opt_choice.name == "AdamW", "optimizer ", opt_choice.name,
+           " is not available in this engine; use SGD, AdamW or auto");
+  optimizer = std::make_unique<Optimizer>(kind, model->parameters(), groups, 0.999f, 1e-8f, true);
+  for (auto& g : optimizer->groups()) initial_lr.push_back(g.initial_lr);
+  std::printf("%s\n", optimizer_line(opt_choice.name, opt_choice.lr, opt_choice.momentum, groups[2].count,
+                                     groups[1].count, weight_decay, groups[0].count)
+                          .c_str());
+  scaler = std::make_unique<GradScaler>(device, loss_scaling);
+  ema = std::make_unique<ModelEMA>(model->parameters().values(), model->buffers().values());
+  kernels::DetLossParams lp;
+  lp.box_gain = float(args.box), lp.cls_gain = float(args.cls), lp.dfl_gain = float(args.dfl);
+  criterion = std::make_unique<DetectionLoss>(nc, std::vector<int>{8, 16, 32}, lp);
+  stopper.emplace(args.patience);
+
+  if (args.resume.enabled()) {
+    std::filesystem::path last = args.resume.text;
+    run.weights = last.parent_path();
+    run.root = run.weights.parent_path();
+    TrainState st = load_train_state(last, *model, *ema, *optimizer, *scaler);
+    counters = st.counters;
+    elapsed_before = counters.elapsed_s;
+    stopper->best_fitness = std::max(0.0, counters.best_fitness);
+    std::printf("Resuming training %s from epoch %lld to %lld total epochs\n", last.string().c_str(),
+                (long long)counters.epoch + 1, (long long)args.epochs);
+  } else {
+    run = create_run_dir(args.project, args.name, args.exist_ok);
+    write_file_atomic(run.file("args.yaml"), to_yaml(args, run.root.string()));
+  }
+  tb = std::make_unique<TensorBoardWriter>(run.root);
+  if (plots && !args.resume.enabled()) {
+    std::vector<LabelBox> labels;
+    for (const auto& rec : train_ds->records())
+      for (const auto& b : rec.boxes) labels.push_back({args.single_cls ? 0 : b.cls, b.xc, b.yc, b.w, b.h});
+    if (!labels.empty()) {
+      plot_labels(labels, data_cfg.names, run.file("labels.jpg"));
+      plot_labels_correlogram(labels, run.file("labels_correlogram.jpg"));
+    }
+  }
+  std::printf("%s\n", training_start_lines(args.imgsz, workers, run.root.string(), args.epochs).c_str());
+}
+
+namespace {
+std::vector<BatchBox> batch_boxes(const data::Batch& b) {
+  std::vector<BatchBox> out;
+  for (size_t i = 0; i < b.num_targets(); ++i) {
+    const float* t = &b.targets[i * 6];
+    out.push_back({int64_t(t[0]), int64_t(t[1]), t[2], t[3], t[4], t[5], -1.0f});
+  }
+  return out;
+}
+}  // namespace
+
+void Trainer::State::run_epoch(int64_t epoch) {
+  if (is_close_mosaic_epoch(epoch, args.epochs, args.close_mosaic)) {
+    std::printf("Closing dataloader mosaic\n");
+    train_loader->close_mosaic();
+  }
+  train_loader->set_epoch(int(epoch));
+  double lf = lr_lambda(epoch, args.epochs, args.lrf, args.cos_lr);
+  for (size_t g = 0; g < optimizer->groups().size(); ++g)
+    optimizer->groups()[g].lr = float(scheduled_lr(initial_lr[g], lf));
+  model->set_training(true);
+  std::printf("%s\n", train_progress_header().c_str());
+  Tensor loss_sum = Tensor::zeros({4}, DType::f32, device);
+  auto epoch_start = std::chrono::steady_clock::now();
+  auto last_print = epoch_start;
+  std::vector<int64_t> plot_iters = train_batch_plot_iterations(nb, args.epochs, args.close_mosaic);
+  int64_t images = 0, i = 0;
+  while (auto batch_opt = train_loader->next()) {
+    const data::Batch& b = *batch_opt;
+    int64_t ni = i + nb * epoch;
+    if (ni <= nw) {
+      WarmupState w = warmup_state(ni, nw, args.nbs, batch, initial_lr[0], lf, opt_choice.warmup_bias_lr,
+                                   args.warmup_momentum, args.momentum);
+      accumulate = args.accumulate > 0 ? args.accumulate : w.accumulate;
+      for (size_t g = 0; g < optimizer->groups().size() && g < 3; ++g) {
+        optimizer->groups()[g].lr = float(w.lr[g]);
+        if (optimizer->kind() == OptimizerKind::sgd) optimizer->groups()[g].momentum = float(w.momentum);
+      }
+    }
+    Tensor input = images_to_input(b.images, b.batch_size, b.height, b.width, device, act_dtype);
+    Tensor targets = Tensor::from_vector(b.targets, {int64_t(b.num_targets()), 6});
+    DetectOutput out = model->forward(input);
+    LossResult lr = (*criterion)(out.feats, targets, b.height, b.width);
+    scaler->scale_loss(lr.total).backward();
+    ops::add_(loss_sum, lr.components);
+    if (should_step(ni, counters.last_opt_step, accumulate)) {
+      optimizer->step(*scaler, args.max_grad_norm > 0 ? float(args.max_grad_norm) : 10.0f);
+      scaler->update();
+      model->parameters().zero_grad();
+      ema->update(model->parameters().values(), model->buffers().values());
+      counters.last_opt_step = ni;
+      counters.optimizer_steps++;
+      counters.ema_updates = ema->updates;
+    }
+    images += b.batch_size;
+    if (plots && std::find(plot_iters.begin(), plot_iters.end(), ni) != plot_iters.end()) {
+      std::vector<std::string> paths;
+      for (auto& m : b.meta) paths.push_back(m.path);
+      plot_batch(b.images, b.batch_size, b.height, b.width, batch_boxes(b), data_cfg.names,
+                 run.file("train_batch" + std::to_string(ni) + ".jpg"), paths);
+    }
+    ++i;
+    auto now = std::chrono::steady_clock::now();
+    bool last = i == nb;
+    bool stopping = stop && stop->load();
+    if (last || stopping || std::chrono::duration<double>(now - last_print).count() > 1.0) {
+      last_print = now;
+      std::vector<float> l = loss_sum.to_vector();
+      TrainProgress p;
+      p.epoch = epoch;
+      p.epochs = args.epochs;
+      p.gpu_mem_gb = double(allocator_stats(device).bytes_reserved) / double(1ull << 30);
+      for (int k = 0; k < 3; ++k) p.losses[size_t(k)] = l[size_t(k)] / double(i);
+      p.instances = int64_t(b.num_targets());
+      p.size = b.width;
+      p.done = i;
+      p.total = nb;
+      p.elapsed_s = std::chrono::duration<double>(now - epoch_start).count();
+      p.images_per_s = double(images) / std::max(p.elapsed_s, 1e-9);
+      if (device.is_cuda()) p.gpu_util = gpu.utilization_text(unsigned(device.index));
+      std::printf("\r%s", format_train_progress(p).c_str());
+      std::fflush(stdout);
+      epoch_train_loss = {l[0] / double(i), l[1] / double(i), l[2] / double(i)};
+      epoch_images_per_s = p.images_per_s;
+    }
+    if (stopping) {
+      interrupted = true;
+      break;
+    }
+  }
+  std::printf("\n");
+}
+
+Trainer::Trainer(TrainArgs args, const std::atomic<bool>* stop) : s_(std::make_unique<State>()) {
+  s_->args = std::move(args);
+  s_->stop = stop;
+}
+
+Trainer::~Trainer() = default;
+
+}  // namespace ye::yolo

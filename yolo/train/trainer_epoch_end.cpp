@@ -1,0 +1,93 @@
+// The training driver (Trainer::train): epochs, end-of-epoch validation with the EMA weights,
+// results.csv / TensorBoard / results.png, checkpoints (last, best, epochN, atomic) and the final
+// validation of best.
+#include <cstdio>
+
+#include "engine/allocator.h"
+#include "engine/ops.h"
+#include "yolo/run/console.h"
+#include "yolo/run/plots.h"
+#include "yolo/train/trainer_state.h"
+
+namespace ye::yolo {
+
+void Trainer::State::save_checkpoints(int64_t epoch, const EpochValidation& v, bool is_best) {
+  eval_model->copy_weights_from(ema->values(), ema->buffers());
+  std::map<std::string, std::string> extra = {{"epoch", std::to_string(epoch)},
+                                              {"fitness", std::to_string(v.fitness)}};
+  std::filesystem::path last = run.weights / "last.safetensors";
+  save_weights(last, *eval_model, data_cfg.names, extra);
+  TrainState st;
+  st.counters = counters;
+  st.args_yaml = to_yaml(args, run.root.string());
+  save_train_state(last, *model, *ema, *optimizer, *scaler, st);
+  if (is_best) save_weights(run.weights / "best.safetensors", *eval_model, data_cfg.names, extra);
+  if (saves_epoch_checkpoint(epoch, args.save_period))
+    save_weights(run.weights / ("epoch" + std::to_string(epoch) + ".safetensors"), *eval_model, data_cfg.names, extra);
+}
+
+TrainSummary Trainer::train() {
+  State& s = *s_;
+  s.setup();
+  s.start = std::chrono::steady_clock::now();
+  TrainSummary summary;
+  summary.save_dir = s.run.root.string();
+  int64_t first = s.counters.epoch;
+  for (int64_t epoch = first; epoch < s.args.epochs; ++epoch) {
+    s.run_epoch(epoch);
+    if (s.interrupted) {
+      EpochValidation none;
+      s.save_checkpoints(epoch, none, false);
+      std::printf("Interrupted: saved %s (resume with --resume %s)\n", (s.run.weights / "last.safetensors").c_str(),
+                  (s.run.weights / "last.safetensors").c_str());
+      summary.interrupted = true;
+      break;
+    }
+    bool final_epoch = epoch + 1 == s.args.epochs;
+    EpochValidation v;
+    if (s.args.val || final_epoch) v = s.validate(false);
+    s.counters.epoch = epoch + 1;
+    s.counters.elapsed_s = s.elapsed();
+    bool is_best = v.fitness > s.counters.best_fitness || s.counters.best_fitness < 0;
+    if (is_best) s.counters.best_fitness = v.fitness;
+    s.save_checkpoints(epoch, v, is_best);
+
+    ResultsRow row;
+    row.epoch = epoch + 1;
+    row.time = s.elapsed();
+    row.train_loss = s.epoch_train_loss;
+    row.precision = v.precision, row.recall = v.recall, row.map50 = v.map50, row.map50_95 = v.map50_95;
+    row.val_loss = v.loss;
+    for (size_t g = 0; g < 3 && g < s.optimizer->groups().size(); ++g) row.lr[g] = s.optimizer->groups()[g].lr;
+    row.images_per_s = s.epoch_images_per_s;
+    row.gpu_mem_gb = double(allocator_stats(s.device).peak_bytes_in_use) / double(1ull << 30);
+    row.skipped_steps = long(s.scaler->skipped_steps());
+    append_results_row(s.run.file("results.csv"), row);
+    log_epoch_scalars(*s.tb, row);
+    s.tb->flush();
+    if (s.plots) plot_results(read_results_csv(s.run.file("results.csv")), s.run.file("results.png"));
+    summary.epochs_completed = epoch + 1;
+    if (s.stopper->update(epoch + 1, s.args.val ? std::optional<double>(v.fitness) : std::nullopt)) {
+      std::printf("Stopping training early as no improvement observed in last %lld epochs.\n",
+                  (long long)s.args.patience);
+      break;
+    }
+  }
+  summary.skipped_steps = s.scaler->skipped_steps();
+  if (summary.skipped_steps > 0)
+    std::printf("fp16 loss scaling skipped %lld optimizer step(s) with non-finite gradients\n",
+                (long long)summary.skipped_steps);
+  std::printf("%s\n", epochs_completed_line(summary.epochs_completed - first, s.elapsed()).c_str());
+  if (!summary.interrupted && summary.epochs_completed > 0) {
+    std::filesystem::path best = s.run.weights / "best.safetensors";
+    std::printf("%s\n", validating_line(best.string()).c_str());
+    s.eval_model->load_state_dict(io::read_safetensors(best.string()), true);
+    EpochValidation v = s.validate(true);
+    summary.map50 = v.map50, summary.map50_95 = v.map50_95, summary.precision = v.precision, summary.recall = v.recall;
+  }
+  summary.best_fitness = s.counters.best_fitness;
+  std::printf("%s\n", results_saved_line(s.run.root.string()).c_str());
+  return summary;
+}
+
+}  // namespace ye::yolo

@@ -1,0 +1,73 @@
+// Internal state of the Trainer shared by its implementation files (set-up, epoch loop, validation,
+// outputs). Not part of the public API.
+#pragma once
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "data/dataset_yaml.h"
+#include "data/loader.h"
+#include "engine/optimizer.h"
+#include "yolo/config/epoch_rules.h"
+#include "yolo/config/schedule.h"
+#include "yolo/loss/detection_loss.h"
+#include "yolo/model/detection_model.h"
+#include "yolo/run/gpu_monitor.h"
+#include "yolo/run/results_csv.h"
+#include "yolo/run/run_dir.h"
+#include "yolo/run/tensorboard.h"
+#include "yolo/train/checkpoint.h"
+#include "yolo/train/trainer.h"
+
+namespace ye::yolo {
+
+struct EpochValidation {
+  double precision = 0, recall = 0, map50 = 0, map50_95 = 0, fitness = 0;
+  std::array<double, 3> loss{};
+};
+
+struct Trainer::State {
+  TrainArgs args;
+  const std::atomic<bool>* stop = nullptr;
+  Device device;
+  DType act_dtype = DType::f32;
+  bool loss_scaling = false;
+
+  data::DatasetConfig data_cfg;
+  std::shared_ptr<const data::Dataset> train_ds, val_ds;
+  std::unique_ptr<data::Loader> train_loader, val_loader;
+
+  ModelSpec spec;
+  std::unique_ptr<DetectionModel> model, eval_model;
+  std::unique_ptr<DetectionLoss> criterion;
+  std::unique_ptr<Optimizer> optimizer;
+  std::unique_ptr<GradScaler> scaler;
+  std::unique_ptr<ModelEMA> ema;
+
+  OptimizerChoice opt_choice;
+  int64_t batch = 16, accumulate = 1, nb = 0, nw = 0;
+  double weight_decay = 0;
+  std::vector<double> initial_lr;  // per group
+
+  RunDir run;
+  std::unique_ptr<TensorBoardWriter> tb;
+  GpuMonitor gpu;
+  TrainCounters counters;
+  std::optional<EarlyStopping> stopper;
+  std::chrono::steady_clock::time_point start;
+  double elapsed_before = 0;
+  bool plots = true;
+  bool interrupted = false;
+  std::array<double, 3> epoch_train_loss{};
+  double epoch_images_per_s = 0;
+
+  void setup();
+  void run_epoch(int64_t epoch);
+  EpochValidation validate(bool final_eval);
+  void save_checkpoints(int64_t epoch, const EpochValidation& v, bool is_best);
+  double elapsed() const;
+};
+
+}  // namespace ye::yolo
