@@ -49,6 +49,7 @@ TEST_CASE("layers, fused counts, MACs and GFLOPs match the reference's golden fo
     CHECK(u.gradients == r["gradients"].get<int64_t>());
     CHECK(u.layers == r["layers"].get<int>());
     CHECK(f.parameters == r["fused_parameters"].get<int64_t>());
+    CHECK(f.gradients == r["fused_gradients"].get<int64_t>());
     CHECK(f.layers == r["fused_layers"].get<int>());
     CHECK(model_macs(s, 32, 32, false) == r["macs_32"].get<double>());
     CHECK(model_macs(s, 32, 32, true) == r["fused_macs_32"].get<double>());
@@ -68,7 +69,8 @@ TEST_CASE("layers, fused counts, MACs and GFLOPs match the reference's golden fo
 
 TEST_CASE("summary lines read like the reference's") {
   CHECK(summary_line(spec_of("yolov8s")) == "YOLOv8s summary: 129 layers, 11,166,560 parameters, 11,166,544 gradients, 28.8 GFLOPs");
-  CHECK(summary_line(spec_of("yolov8n"), 640, true) == "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 0 gradients, 8.7 GFLOPs");
+  CHECK(summary_line(spec_of("yolov8n"), 640, true) == "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 3,151,888 gradients, 8.7 GFLOPs");
+  CHECK(summary_line(spec_of("yolov8n"), 640, true, true) == "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 0 gradients, 8.7 GFLOPs");
   CHECK(summary_line(spec_of("yolo11n")) == "YOLO11n summary: 181 layers, 2,624,080 parameters, 2,624,064 gradients, 6.6 GFLOPs");
 }
 
@@ -126,6 +128,7 @@ TEST_CASE("resolved yolov8s / yolo11m layers carry the reference's channels, rep
   CHECK(v8.detect().detect.ch == std::vector<int>{128, 256, 512});
   CHECK(v8.detect().detect.c2 == 64);
   CHECK(v8.detect().detect.c3 == 128);
+  CHECK(v8.detect().detect.strides == std::vector<int>{8, 16, 32});
   CHECK(v8.save == std::vector<int>{4, 6, 9, 12, 15, 18, 21});
 
   ModelSpec m = spec_of("yolo11m");

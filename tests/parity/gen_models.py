@@ -66,6 +66,7 @@ def stats(name, nc=80, with_table=False):
         "gflops_640": get_flops(model, 640),
         "macs_32": thop.profile(copy.deepcopy(model), inputs=[im], verbose=False)[0],
         "fused_parameters": get_num_params(fused),
+        "fused_gradients": get_num_gradients(fused),
         "fused_layers": leaf_count(fused),
         "fused_gflops_640": get_flops(fused, 640),
         "fused_macs_32": thop.profile(copy.deepcopy(fused), inputs=[im], verbose=False)[0],

@@ -69,6 +69,7 @@ struct DetectSpec {
   int reg_max = 16;
   int c2 = 64;             // box-branch width: max(16, ch[0]/4, 4*reg_max)
   int c3 = 80;             // cls-branch width: max(ch[0], min(nc, 100))
+  std::vector<int> strides;  // per level, as the reference measures them: 256 / H_level of a 256x256 input
 };
 
 // One resolved layer. Fields not used by a kind keep their defaults.
@@ -178,8 +179,9 @@ double model_gflops(const ModelSpec& spec, int imgsz_h, int imgsz_w, bool fused 
 
 // The reference's per-layer table (header + one row per layer) and summary line, e.g.
 // "YOLOv8s summary: 129 layers, 11,166,560 parameters, 11,166,544 gradients, 28.8 GFLOPs".
-// Fused: "... summary (fused): 72 layers, 11,156,544 parameters, 0 gradients, 28.6 GFLOPs".
+// Fused: "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 3,151,888 gradients, 8.7 GFLOPs"
+// (model.fuse() of a trainable model); frozen prints 0 gradients, as validation of a checkpoint does.
 std::string layer_table(const ModelSpec& spec);
-std::string summary_line(const ModelSpec& spec, int imgsz = 640, bool fused = false);
+std::string summary_line(const ModelSpec& spec, int imgsz = 640, bool fused = false, bool frozen = false);
 
 }  // namespace ye::yolo

@@ -148,6 +148,22 @@ void interpret_args(const std::string& ctx, LayerSpec& l) {
   }
 }
 
+// Output height of every layer for a square input of `size` (conv arithmetic, x2 upsampling).
+std::vector<int> output_heights(const ModelSpec& spec, int size) {
+  std::vector<int> h;
+  for (const LayerSpec& l : spec.layers) {
+    int x = l.inputs[0] < 0 ? size : h[l.inputs[0]];
+    for (int c = 0; c < l.copies; ++c) {
+      if (l.kind == ModuleKind::Conv || l.kind == ModuleKind::DWConv)
+        x = (x + 2 * l.padding - l.dilation * (l.kernel - 1) - 1) / l.stride + 1;
+      else if (l.kind == ModuleKind::Upsample)
+        x *= int(l.scale_factor);
+    }
+    h.push_back(x);
+  }
+  return h;
+}
+
 }  // namespace
 
 const char* module_kind_name(ModuleKind k) {
@@ -288,6 +304,12 @@ ModelSpec build_model_spec(const RawModelConfig& config, const std::string& scal
   std::sort(spec.save.begin(), spec.save.end());
   spec.save.erase(std::unique(spec.save.begin(), spec.save.end()), spec.save.end());
   spec.name = name.empty() ? "model" : name;
+  std::vector<int> heights = output_heights(spec, 256);
+  DetectSpec& det = spec.layers.back().detect;
+  for (int in : spec.layers.back().inputs) {
+    YE_CHECK(heights[in] > 0, "model config '", path, "': Detect input layer ", in, " has no spatial extent");
+    det.strides.push_back(256 / heights[in]);
+  }
   for (auto& l : spec.layers) {
     for (const auto& e : layer_state_entries(spec, l.index))
       if (e.parameter) l.params += e.numel();
