@@ -94,15 +94,21 @@ size_t search_workspace_limit() {
   return std::min<size_t>(size_t(1) << 30, free_b / 2);
 }
 
+// Scratch for one search, straight from cudaMalloc (halving on failure) and freed right after, so the
+// search's large buffer never stays reserved in the caching allocator.
 struct SearchScratch {
-  DeviceContext& ctx;
   size_t bytes;
-  void* ptr;
-  explicit SearchScratch(DeviceContext& c) : ctx(c), bytes(search_workspace_limit()), ptr(nullptr) {
-    if (bytes) ptr = ctx.allocator.allocate(bytes, ctx.stream);
+  void* ptr = nullptr;
+  explicit SearchScratch(DeviceContext&) : bytes(search_workspace_limit()) {
+    while (bytes >= (size_t(1) << 20) && cudaMalloc(&ptr, bytes) != cudaSuccess) {
+      (void)cudaGetLastError();
+      ptr = nullptr;
+      bytes /= 2;
+    }
+    if (!ptr) bytes = 0;
   }
   ~SearchScratch() {
-    if (ptr) ctx.allocator.free(ptr);
+    if (ptr) cudaFree(ptr);
   }
 };
 

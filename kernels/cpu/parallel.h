@@ -8,15 +8,16 @@
 
 namespace ye::kernels::cpu {
 
-inline int num_threads_for(int64_t n) {
+// Threads for n items when each thread should get at least `grain` of them.
+inline int num_threads_for(int64_t n, int64_t grain = 1) {
   int hw = int(std::max(1u, std::thread::hardware_concurrency()));
-  return int(std::max<int64_t>(1, std::min<int64_t>(hw, n)));
+  return int(std::max<int64_t>(1, std::min<int64_t>(hw, n / std::max<int64_t>(1, grain))));
 }
 
-// fn(thread_index, begin, end)
+// fn(thread_index, begin, end); thread_index < num_threads_for(n, grain).
 template <typename F>
-void parallel_for(int64_t n, F&& fn) {
-  int t = num_threads_for(n);
+void parallel_for(int64_t n, F&& fn, int64_t grain = 1) {
+  int t = num_threads_for(n, grain);
   if (t <= 1) {
     fn(0, int64_t(0), n);
     return;

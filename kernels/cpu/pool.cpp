@@ -1,6 +1,5 @@
 // CPU NHWC max pooling (argmax saved) and nearest x2 upsampling, forward and backward.
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include "kernels/cpu/parallel.h"
@@ -17,8 +16,7 @@ void max_pool2d_forward(const PoolGeom& g, const float* x, float* y, int32_t* ar
         for (int64_t ox = 0; ox < wo; ++ox) {
           const int64_t o = ((n * ho + oy) * wo + ox) * C;
           int32_t* am = argmax + o;
-          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
-          std::fill(am, am + C, -1);
+          bool first = true;  // the window always holds a valid tap (pad <= kernel / 2)
           for (int64_t ky = 0; ky < g.kernel; ++ky) {
             const int64_t iy = oy * g.stride - g.pad + ky;
             if (iy < 0 || iy >= g.h) continue;
@@ -27,11 +25,18 @@ void max_pool2d_forward(const PoolGeom& g, const float* x, float* y, int32_t* ar
               if (ix < 0 || ix >= g.w) continue;
               const float* xp = x + ((n * g.h + iy) * g.w + ix) * C;
               const int32_t idx = int32_t(iy * g.w + ix);
-              for (int64_t c = 0; c < C; ++c)
-                if (xp[c] > best[size_t(c)] || am[c] < 0) {
-                  best[size_t(c)] = xp[c];
-                  am[c] = idx;
-                }
+              float* bp = best.data();
+              if (first) {
+                std::memcpy(bp, xp, size_t(C) * sizeof(float));
+                std::fill(am, am + C, idx);
+                first = false;
+                continue;
+              }
+              for (int64_t c = 0; c < C; ++c) {
+                const bool greater = xp[c] > bp[c];
+                bp[c] = greater ? xp[c] : bp[c];
+                am[c] = greater ? idx : am[c];
+              }
             }
           }
           std::memcpy(y + o, best.data(), size_t(C) * sizeof(float));
