@@ -109,7 +109,13 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt) : ds_(
       rect_shapes_ = rect_batch_shapes(sorted, opt_.batch_size, opt_.imgsz, opt_.stride, opt_.rect_pad);
     }
   }
-  if (opt_.cache_ram) fill_ram_cache();
+  // The reference's mosaic buffer size: min(n, 8 * batch, 1000); the recent-image cache also holds
+  // what the workers have in flight.
+  partner_window_ = std::min<size_t>({ds_->size(), size_t(8 * opt_.batch_size), 1000});
+  if (opt_.cache_ram)
+    fill_ram_cache();
+  else if (opt_.augment)
+    recent_capacity_ = partner_window_ + size_t(opt_.prefetch + opt_.workers + 1) * size_t(opt_.batch_size);
   for (int t = 0; t < opt_.workers; ++t) threads_.emplace_back([this] { worker_loop(); });
 }
 
@@ -144,10 +150,8 @@ void Loader::fill_ram_cache() {
   std::atomic<size_t> next{0};
   auto fill = [&] {
     for (size_t i; (i = next.fetch_add(1)) < ds_->size();) {
-      Image scratch;
       bool ok = true;
-      const Image& img = source_image(i, scratch, &ok);
-      filled[i] = &img == &scratch ? std::move(scratch) : img;
+      filled[i] = *source_image(i, &ok);
     }
   };
   int n = std::max(1, std::max(opt_.workers, int(std::thread::hardware_concurrency())));
@@ -164,52 +168,76 @@ void Loader::warn_once(const std::string& file, const std::string& why) const {
   if (warned_.insert(file).second && opt_.log) opt_.log(ds_->summary().split + ": " + why + " (used as a gray background image)");
 }
 
-const Image& Loader::source_image(size_t i, Image& scratch, bool* ok) const {
+std::shared_ptr<const Image> Loader::source_image(size_t i, bool* ok) const {
   *ok = true;
-  if (!ram_cache_.empty()) return ram_cache_[i];
+  if (!ram_cache_.empty()) return std::shared_ptr<const Image>(std::shared_ptr<void>(), &ram_cache_[i]);
+  if (recent_capacity_ > 0) {
+    std::lock_guard<std::mutex> lk(recent_mu_);
+    auto it = recent_.find(i);
+    if (it != recent_.end()) {
+      it->second.second = ++recent_clock_;
+      return it->second.first;
+    }
+  }
   const ImageRecord& r = (*ds_)[i];
+  std::shared_ptr<const Image> img;
   try {
-    scratch = resize_long_side(load_image(r.image_path), opt_.imgsz);
+    img = std::make_shared<const Image>(resize_long_side(load_image(r.image_path), opt_.imgsz));
   } catch (const std::exception& e) {
     warn_once(r.image_path, e.what());
     auto [h, w] = resized_size(r.h0, r.w0, opt_.imgsz);
-    scratch = Image(h, w, 114);
     *ok = false;
+    return std::make_shared<const Image>(h, w, uint8_t(114));
   }
-  return scratch;
+  if (recent_capacity_ > 0) {
+    std::lock_guard<std::mutex> lk(recent_mu_);
+    recent_[i] = {img, ++recent_clock_};
+    if (recent_.size() > recent_capacity_) {  // evict the least recently used
+      auto oldest = recent_.begin();
+      for (auto it = recent_.begin(); it != recent_.end(); ++it)
+        if (it->second.second < oldest->second.second) oldest = it;
+      recent_.erase(oldest);
+    }
+  }
+  return img;
 }
 
-Sample Loader::load_train_pre(size_t i, SampleRng& rng, bool mosaic_on) const {
+Sample Loader::load_train_pre(size_t i, SampleRng& rng, bool mosaic_on, std::span<const size_t> partners) const {
   const int s = opt_.imgsz;
+  auto partner = [&] {
+    return partners.empty() ? size_t(rng.below(int64_t(ds_->size()))) : partners[size_t(rng.below(int64_t(partners.size())))];
+  };
   if (mosaic_on && rng.chance(opt_.aug.mosaic)) {
     std::array<size_t, 4> idx{i, 0, 0, 0};
-    for (int k = 1; k < 4; ++k) idx[k] = size_t(rng.below(int64_t(ds_->size())));
-    std::array<Image, 4> scratch;
+    for (int k = 1; k < 4; ++k) idx[k] = partner();
+    std::array<std::shared_ptr<const Image>, 4> held;
     std::array<const Image*, 4> tiles{};
     std::array<std::vector<PixelBox>, 4> boxes;
     std::array<const std::vector<PixelBox>*, 4> box_ptrs{};
     for (int k = 0; k < 4; ++k) {
       bool ok = true;
-      tiles[k] = &source_image(idx[k], scratch[k], &ok);
+      held[k] = source_image(idx[k], &ok);
+      tiles[k] = held[k].get();
       if (ok) boxes[k] = to_pixel_boxes((*ds_)[idx[k]].boxes, tiles[k]->h, tiles[k]->w);
       box_ptrs[k] = &boxes[k];
     }
     Sample m = mosaic4(tiles, box_ptrs, s, rng);
     return random_perspective(m, -s / 2, opt_.aug, rng);
   }
-  Image scratch;
   bool ok = true;
-  const Image& img = source_image(i, scratch, &ok);
+  auto img = source_image(i, &ok);
   std::vector<PixelBox> boxes;
-  if (ok) boxes = to_pixel_boxes((*ds_)[i].boxes, img.h, img.w);
-  return random_perspective(letterbox_sample(img, boxes, s), 0, opt_.aug, rng);
+  if (ok) boxes = to_pixel_boxes((*ds_)[i].boxes, img->h, img->w);
+  return random_perspective(letterbox_sample(*img, boxes, s), 0, opt_.aug, rng);
 }
 
-Sample Loader::make_sample(size_t i, int epoch, bool mosaic_on) const {
+Sample Loader::make_sample(size_t i, int epoch, bool mosaic_on, std::span<const size_t> partners) const {
   SampleRng rng(opt_.seed, uint64_t(epoch), i);
-  Sample s = load_train_pre(i, rng, mosaic_on);
+  Sample s = load_train_pre(i, rng, mosaic_on, partners);
   if (mosaic_on && rng.chance(opt_.aug.mixup)) {
-    Sample other = load_train_pre(size_t(rng.below(int64_t(ds_->size()))), rng, mosaic_on);
+    const size_t j = partners.empty() ? size_t(rng.below(int64_t(ds_->size())))
+                                      : partners[size_t(rng.below(int64_t(partners.size())))];
+    Sample other = load_train_pre(j, rng, mosaic_on, partners);
     mixup(s, other, rng);
   }
   random_hsv(s.img, opt_.aug, rng);
@@ -244,13 +272,17 @@ Batch Loader::build_batch(const Epoch& ep, size_t k) const {
     uint8_t* dst = b.images + j * img_bytes;
     std::vector<PixelBox> boxes;
     if (opt_.augment) {
-      Sample s = make_sample(idx, ep.epoch, ep.mosaic_on);
+      // Partners: the window of the epoch order ending at this sample (at least partner_window_ wide).
+      const size_t pos = start + j, W = partner_window_;
+      const size_t hi = std::min(ep.order.size(), std::max(pos + 1, W));
+      const size_t lo = hi > W ? hi - W : 0;
+      Sample s = make_sample(idx, ep.epoch, ep.mosaic_on, std::span<const size_t>(ep.order).subspan(lo, hi - lo));
       std::memcpy(dst, s.img.px.data(), img_bytes);
       boxes = std::move(s.boxes);
     } else {
-      Image scratch;
       bool ok = true;
-      const Image& img = source_image(idx, scratch, &ok);
+      const auto held = source_image(idx, &ok);
+      const Image& img = *held;
       Letterboxed lb = letterbox(img, b.height, b.width, false);
       std::memcpy(dst, lb.img.px.data(), img_bytes);
       m.h = img.h, m.w = img.w;

@@ -29,6 +29,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -111,16 +112,17 @@ class Loader {
   const LoaderOptions& options() const { return opt_; }
   size_t ram_cache_bytes() const { return cache_bytes_; }
 
-  // One sample as the batch would hold it (pixels + boxes in pixels); for tests and tools.
-  Sample make_sample(size_t dataset_index, int epoch, bool mosaic_on) const;
+  // One sample as the batch would hold it (pixels + boxes in pixels). Mosaic and mixup partners are
+  // drawn uniformly from `partners` (dataset indices; empty = the whole dataset).
+  Sample make_sample(size_t dataset_index, int epoch, bool mosaic_on, std::span<const size_t> partners = {}) const;
 
  private:
   struct Epoch;
   Batch build_batch(const Epoch& ep, size_t batch_index) const;
-  // The resized image of dataset item i (RAM cache or decode); *ok false when it could not be read
-  // (then a gray image of the recorded size, reported once per file).
-  const Image& source_image(size_t i, Image& scratch, bool* ok) const;
-  Sample load_train_pre(size_t i, SampleRng& rng, bool mosaic_on) const;
+  // The resized image of dataset item i (RAM cache, recent-image cache or decode); *ok false when it
+  // could not be read (then a gray image of the recorded size, reported once per file).
+  std::shared_ptr<const Image> source_image(size_t i, bool* ok) const;
+  Sample load_train_pre(size_t i, SampleRng& rng, bool mosaic_on, std::span<const size_t> partners) const;
   void fill_ram_cache();
   void worker_loop();
   void stop_workers();
@@ -145,6 +147,13 @@ class Loader {
   std::vector<std::thread> threads_;
   mutable std::mutex warn_mu_;
   mutable std::set<std::string> warned_;
+  // Recently decoded images (content depends only on the index, so hits never change a batch).
+  // Mosaic partners come from a window of the epoch order around the sample (like the reference's
+  // buffer of recently loaded images), so most partners are hits.
+  size_t recent_capacity_ = 0, partner_window_ = 0;
+  mutable std::mutex recent_mu_;
+  mutable std::map<size_t, std::pair<std::shared_ptr<const Image>, uint64_t>> recent_;
+  mutable uint64_t recent_clock_ = 0;
 };
 
 }  // namespace ye::data
