@@ -1,6 +1,6 @@
 // CUDA NHWC max pooling and nearest x2 upsampling. One thread per output element (channels innermost,
-// so a warp reads consecutive channels); the pooling backward gathers, per input element, the outputs
-// whose argmax points at it (no atomics, deterministic).
+// so a warp reads consecutive channels), with a strip kernel for SPPF's 5x5/s1/p2; the pooling backward
+// gathers, per input element, the outputs whose argmax points at it (no atomics, deterministic).
 #include <stdexcept>
 
 #include "engine/cuda_check.h"
@@ -34,6 +34,61 @@ __global__ void max_pool_forward_kernel(PoolGeom g, int64_t ho, int64_t wo, cons
     }
     y[i] = from_f32<T>(best);
     argmax[i] = best_idx;
+  }
+}
+
+
+// SPPF's 5x5 / stride 1 / pad 2 pool: a thread computes kStrip consecutive outputs of one row and
+// channel from 5 x (kStrip + 4) loads (instead of 25 per output): per input row the max over each
+// 5-wide window (first max wins), then across rows in order (first row wins), which is the scan-order
+// tie rule of the general kernel.
+constexpr int kStrip = 8;
+
+template <typename T>
+__global__ void max_pool5_s1_kernel(PoolGeom g, int64_t strips, const T* __restrict__ x, T* __restrict__ y,
+                                    int32_t* __restrict__ argmax) {
+  const int64_t total = g.n * g.h * strips * g.c;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t c = i % g.c, p = i / g.c;
+    const int64_t sidx = p % strips, oy = (p / strips) % g.h, n = p / (strips * g.h);
+    const int64_t ox0 = sidx * kStrip;
+    float best[kStrip];
+    int32_t best_idx[kStrip];
+    bool have = false;
+    for (int ky = 0; ky < 5; ++ky) {
+      const int64_t iy = oy - 2 + ky;
+      if (iy < 0 || iy >= g.h) continue;
+      float v[kStrip + 4];
+#pragma unroll
+      for (int j = 0; j < kStrip + 4; ++j) {
+        const int64_t ix = ox0 - 2 + j;
+        v[j] = (ix >= 0 && ix < g.w) ? to_f32(x[((n * g.h + iy) * g.w + ix) * g.c + c]) : -INFINITY;
+      }
+#pragma unroll
+      for (int o = 0; o < kStrip; ++o) {
+        float m = v[o];
+        int mj = o;
+#pragma unroll
+        for (int j = o + 1; j < o + 5; ++j)
+          if (v[j] > m) {
+            m = v[j];
+            mj = j;
+          }
+        if (!have || m > best[o]) {
+          best[o] = m;
+          best_idx[o] = int32_t(iy * g.w + (ox0 - 2 + mj));
+        }
+      }
+      have = true;
+    }
+#pragma unroll
+    for (int o = 0; o < kStrip; ++o) {
+      const int64_t ox = ox0 + o;
+      if (ox >= g.w) break;
+      const int64_t out = ((n * g.h + oy) * g.w + ox) * g.c + c;
+      y[out] = from_f32<T>(best[o]);
+      argmax[out] = best_idx[o];
+    }
   }
 }
 
@@ -86,6 +141,13 @@ __global__ void upsample_backward_kernel(const T* __restrict__ gy, int64_t n, in
 }  // namespace
 
 void max_pool2d_forward(DType t, const PoolGeom& g, const void* x, void* y, int32_t* argmax, cudaStream_t s) {
+  if (g.kernel == 5 && g.stride == 1 && g.pad == 2) {
+    const int64_t strips = (g.w + kStrip - 1) / kStrip, total = g.n * g.h * strips * g.c;
+    YE_DISPATCH_FLOAT(t, T, max_pool5_s1_kernel<T><<<grid_for(total), 256, 0, s>>>(
+                                g, strips, static_cast<const T*>(x), static_cast<T*>(y), argmax));
+    YE_CUDA_LAUNCH_CHECK();
+    return;
+  }
   int64_t ho = g.ho(), wo = g.wo(), total = g.n * ho * wo * g.c;
   YE_DISPATCH_FLOAT(t, T, max_pool_forward_kernel<T><<<grid_for(total), 256, 0, s>>>(
                               g, ho, wo, static_cast<const T*>(x), static_cast<T*>(y), argmax));
