@@ -43,7 +43,7 @@ struct Case {
 };
 
 const Case kCases[] = {
-    {"3x3 s2 p1 odd input, bias", {1, 13, 17, 6}, {5, 3, 3, 6}, 2, 1, 1, true},
+    {"3x3 s2 p1 odd input, bias", {1, 13, 17, 24}, {5, 3, 3, 24}, 2, 1, 1, true},
     {"1x1 s1 pointwise", {2, 5, 7, 12}, {9, 1, 1, 12}, 1, 0, 1, false},
     {"depthwise 3x3 s1 p1", {2, 9, 11, 10}, {10, 3, 3, 1}, 1, 1, 10, false},
     {"depthwise 3x3 s2 p1 odd", {1, 9, 7, 6}, {6, 3, 3, 1}, 2, 1, 6, true},
