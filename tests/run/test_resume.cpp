@@ -69,7 +69,8 @@ TEST_CASE("latest_checkpoint finds the newest last*.pt") {
   write_file_atomic(d / "train/exp/weights/last.pt", "a");
   write_file_atomic(d / "train/exp/weights/best.pt", "b");
   fs::last_write_time(d / "train/exp/weights/last.pt", fs::file_time_type::clock::now() - std::chrono::hours(1));
-  write_file_atomic(d / "train/exp2/weights/last.pt", "c");
-  CHECK(latest_checkpoint(d) == d / "train/exp2/weights/last.pt");
+  write_file_atomic(d / "train/exp2/weights/last.safetensors", "c");
+  write_file_atomic(d / "train/exp2/weights/last.txt", "not weights");
+  CHECK(latest_checkpoint(d) == d / "train/exp2/weights/last.safetensors");
   fs::remove_all(d);
 }

@@ -68,11 +68,12 @@ std::filesystem::path latest_checkpoint(const std::filesystem::path& runs_dir) {
     for (auto it = fs::recursive_directory_iterator(runs_dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const fs::path& p = it->path();
       std::string name = p.filename().string();
-      if (!it->is_regular_file() || name.rfind("last", 0) != 0 || p.extension() != ".pt") continue;
+      bool weights_file = p.extension() == ".pt" || p.extension() == ".safetensors";
+      if (!it->is_regular_file() || name.rfind("last", 0) != 0 || !weights_file) continue;
       auto t = it->last_write_time();
       if (best.empty() || t > best_time) best = p, best_time = t;
     }
-  if (best.empty()) throw Error("--resume: no last*.pt checkpoint found under " + runs_dir.string() + "; pass --resume path/to/last.pt");
+  if (best.empty()) throw Error("--resume: no last*.pt / last*.safetensors checkpoint found under " + runs_dir.string() + "; pass --resume path/to/last.pt");
   return best;
 }
 
