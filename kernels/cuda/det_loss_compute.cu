@@ -90,13 +90,13 @@ __global__ void __launch_bounds__(kBlock) box_loss_kernel(Workspace ws, const T*
       const int a = int(ba % A);
       const float* row = ws.gt + (size_t(ba / A) * M + g) * 5;
       const float w = ws.norm[ba], st = strides[a], ax = anchors[2 * a], ay = anchors[2 * a + 1];
-      const float tb[4] = {dl::fdiv(row[1], st), dl::fdiv(row[2], st), dl::fdiv(row[3], st), dl::fdiv(row[4], st)};
-      const float pb[4] = {ax - d0, ay - d1, ax + d2, ay + d3};
+      // CIoU is translation invariant: boxes relative to the anchor keep f32 precision for small boxes
+      // far from the origin (the predicted corners are then exactly -l, -t, r, b).
+      const float tb[4] = {dl::fsub(dl::fdiv(row[1], st), ax), dl::fsub(dl::fdiv(row[2], st), ay),
+                           dl::fsub(dl::fdiv(row[3], st), ax), dl::fsub(dl::fdiv(row[4], st), ay)};
+      const float pb[4] = {-d0, -d1, d2, d3};
       const dl::CiouGrad<float> ci = dl::ciou_and_grad<float>(pb, tb);
-      const float target_dist = side == 0   ? dl::fsub(ax, tb[0])
-                                : side == 1 ? dl::fsub(ay, tb[1])
-                                : side == 2 ? dl::fsub(tb[2], ax)
-                                            : dl::fsub(tb[3], ay);
+      const float target_dist = side == 0 ? -tb[0] : side == 1 ? -tb[1] : side == 2 ? tb[2] : tb[3];
       const float d_side = side == 0 ? -ci.d[0] : side == 1 ? -ci.d[1] : side == 2 ? ci.d[2] : ci.d[3];
       const dl::DflTarget t = dl::dfl_target(target_dist);
       local_dfl += dl::dfl_side<float>(z, t.tl, t.wl, t.wr, w * g_dfl * 0.25f, -w * g_box * d_side, gz) * 0.25f * w;
