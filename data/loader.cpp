@@ -114,8 +114,10 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, LoaderOptions opt) : ds_(
   partner_window_ = std::min<size_t>({ds_->size(), size_t(8 * opt_.batch_size), 1000});
   if (opt_.cache_ram)
     fill_ram_cache();
-  else if (opt_.augment)
+  else if (opt_.augment && opt_.recent_images < 0)
     recent_capacity_ = partner_window_ + size_t(opt_.prefetch + opt_.workers + 1) * size_t(opt_.batch_size);
+  else if (opt_.augment)
+    recent_capacity_ = size_t(opt_.recent_images);
   for (int t = 0; t < opt_.workers; ++t) threads_.emplace_back([this] { worker_loop(); });
 }
 

@@ -50,6 +50,7 @@ struct LoaderOptions {
   int stride = 32;
   int rank = 0, world_size = 1;  // distributed sampler: each rank gets a disjoint share per epoch
   bool cache_ram = false;        // keep decoded, resized images in RAM (refused if it does not fit)
+  int recent_images = -1;        // LRU of decoded images without cache_ram: -1 auto, 0 off, else size
   AugmentOptions aug;
   LogFn log = stderr_log();
 
