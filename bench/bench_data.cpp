@@ -29,9 +29,10 @@ std::shared_ptr<const Dataset> coco128_train() {
   return ds;
 }
 
-LoaderOptions train_options(int workers, bool cache) {
+LoaderOptions train_options(int workers, bool cache, int recent_images = -1) {
   LoaderOptions o;
   o.imgsz = 640, o.batch_size = 16, o.workers = workers, o.cache_ram = cache, o.log = nullptr;
+  o.recent_images = recent_images;
   return o;
 }
 
@@ -42,8 +43,8 @@ double process_cpu_seconds() {
   return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-void run_loader(benchmark::State& state, bool cache) {
-  Loader loader(coco128_train(), train_options(int(state.range(0)), cache));
+void run_loader(benchmark::State& state, bool cache, int recent_images = -1) {
+  Loader loader(coco128_train(), train_options(int(state.range(0)), cache, recent_images));
   int epoch = 0;
   loader.set_epoch(epoch);
   int64_t images = 0;
