@@ -350,11 +350,7 @@ std::optional<Batch> Loader::next() {
     return build_batch(*ep, k);
   }
   cv_ready_.wait(lk, [&] { return error_ || ready_.count(consumed_) > 0; });
-  if (error_) {
-    auto e = error_;
-    error_ = nullptr;
-    std::rethrow_exception(e);
-  }
+  if (error_) std::rethrow_exception(error_);  // stays set until the next set_epoch
   auto it = ready_.find(consumed_);
   Batch b = std::move(it->second);
   ready_.erase(it);

@@ -105,7 +105,9 @@ class Loader {
 
   void set_epoch(int epoch);   // (re)starts production of this epoch's batches
   void close_mosaic();         // mosaic and mixup off from the next set_epoch on
-  std::optional<Batch> next(); // the epoch's next batch in order; nullopt when the epoch is done
+  // The epoch's next batch in order; nullopt when the epoch is done. A worker's exception is rethrown
+  // here (and again on every call until the next set_epoch).
+  std::optional<Batch> next();
 
   size_t num_batches() const;  // per epoch, this rank (drop_last = false)
   size_t num_samples() const;  // per epoch, this rank
