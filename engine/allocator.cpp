@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "engine/error.h"
 #ifdef YE_WITH_CUDA
@@ -12,6 +15,56 @@
 #endif
 
 namespace ye {
+
+namespace {
+// Host blocks are cached by size class like device blocks: fresh large blocks would come from mmap and
+// page-fault on every train step.
+class HostCache {
+ public:
+  void* allocate(size_t bytes) {
+    size_t size = round(bytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(size);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        sizes_[p] = size;
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(64, size);
+    YE_CHECK(p, "out of host memory: could not allocate ", bytes, " bytes");
+    std::lock_guard<std::mutex> lock(mutex_);
+    sizes_[p] = size;
+    return p;
+  }
+  void release(void* p) {
+    if (!p) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = sizes_.find(p);
+    if (it == sizes_.end()) return;
+    free_[it->second].push_back(p);
+    sizes_.erase(it);
+  }
+
+ private:
+  static size_t round(size_t bytes) {
+    if (bytes <= 512) return 512;
+    size_t top = size_t(1) << (63 - __builtin_clzll(bytes));
+    size_t step = std::max<size_t>(top / 4, 64);
+    return (bytes + step - 1) / step * step;
+  }
+  std::mutex mutex_;
+  std::unordered_map<void*, size_t> sizes_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+};
+
+HostCache& host_cache() {
+  static HostCache* cache = new HostCache();  // part of the CPU device's context; lives until exit
+  return *cache;
+}
+}  // namespace
 
 bool poison_allocations() {
   static const bool on = [] {
@@ -23,10 +76,8 @@ bool poison_allocations() {
 
 void* device_alloc(Device device, size_t bytes) {
   if (device.is_cpu()) {
-    size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, rounded);
-    YE_CHECK(p, "out of host memory: could not allocate ", bytes, " bytes");
-    if (poison_allocations()) std::memset(p, 0xFF, rounded);
+    void* p = host_cache().allocate(bytes);
+    if (poison_allocations()) std::memset(p, 0xFF, std::max<size_t>(bytes, 1));
     return p;
   }
 #ifdef YE_WITH_CUDA
@@ -41,7 +92,7 @@ void* device_alloc(Device device, size_t bytes) {
 
 void device_free(Device device, void* ptr) {
   if (device.is_cpu()) {
-    std::free(ptr);
+    host_cache().release(ptr);
     return;
   }
 #ifdef YE_WITH_CUDA

@@ -130,6 +130,27 @@ void affine(const float* x, float* y, int64_t n, float mul, float add) {
 void pow_scalar(const float* x, float* y, int64_t n, float p) { ArrayMap(y, n) = ConstArrayMap(x, n).pow(p); }
 
 void copy_convert(const void* src, DType st, void* dst, DType dt, const Strided5& l) {
+  // Rows contiguous in both (the NHWC channel narrow/concat case): convert or copy row by row.
+  int last = l.ndim - 1;
+  if (l.ndim >= 1 && l.stride_a[last] == 1 && l.stride_b[last] == 1 && l.shape[last] >= 8) {
+    Strided5 rows = l;
+    int64_t len = l.shape[last];
+    rows.shape[last] = 1;
+    size_t es = dtype_size(st), ed = dtype_size(dt);
+    const char* s = static_cast<const char*>(src);
+    char* d = static_cast<char*>(dst);
+    for_each_strided(rows, [&](int64_t, int64_t oa, int64_t ob) {
+      if (st == dt) {
+        std::memcpy(d + ob * ed, s + oa * es, size_t(len) * es);
+      } else if (st == DType::f32 && dt != DType::f32 && dt != DType::u8 && dt != DType::i32) {
+        const float* sp = reinterpret_cast<const float*>(s + oa * es);
+        for (int64_t k = 0; k < len; ++k) store(d + ob * ed, dt, k, sp[k]);
+      } else {
+        for (int64_t k = 0; k < len; ++k) store(d + ob * ed, dt, k, load(s + oa * es, st, k));
+      }
+    });
+    return;
+  }
   if (st == dt && st == DType::f32) {
     const float* s = static_cast<const float*>(src);
     float* d = static_cast<float*>(dst);
