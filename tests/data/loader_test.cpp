@@ -180,3 +180,25 @@ TEST_CASE("loader: validation batches on coco8 map boxes back to the original im
   }
   CHECK(n == ds->summary().boxes);
 }
+
+TEST_CASE("loader: an image that disappears after the scan becomes a gray background, reported once") {
+  TempDir d("loader_gone");
+  auto ds = rect_dataset(d, 4);
+  std::filesystem::remove((*ds)[1].image_path);
+  LogSink log;
+  auto o = small_train(2);
+  o.log = log.fn();
+  Loader l(ds, o);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    auto b = epoch_batches(l, epoch);
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].batch_size == 4);
+  }
+  CHECK(log.count("img101.png") == 1);
+  auto v = LoaderOptions::validation(64, 4, 0);
+  v.log = nullptr;
+  Loader val(ds, v);
+  auto vb = epoch_batches(val, 0);
+  REQUIRE(vb.size() == 1);
+  CHECK(vb[0].num_targets() == 3);  // the missing image's box is not a target
+}
