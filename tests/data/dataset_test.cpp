@@ -186,6 +186,10 @@ TEST_CASE("dataset: coco8 and coco128 give the documented counts") {
   CHECK(train.summary().corrupt == 0);
   CHECK(val.size() == 26);
   CHECK(val.summary().boxes == 151);
+  opt.fraction = 0.5;  // --fraction: the first round(102 * 0.5) sorted images
+  auto half = Dataset::load(c128, "train", opt);
+  CHECK(half.size() == 51);
+  CHECK(half[50].image_path == train[50].image_path);
   auto c8 = load_dataset_yaml(root + "/coco8/coco8.yaml");
   CHECK(Dataset::load(c8, "train", opt).size() == 4);
   CHECK(Dataset::load(c8, "val", opt).size() == 4);
