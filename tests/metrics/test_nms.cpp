@@ -8,6 +8,7 @@
 
 #include "engine/error.h"
 #include "kernels/nms.h"
+#include "yolo/metrics/det_metrics.h"
 #include "tests/metrics/golden.h"
 
 using namespace ye::kernels;
@@ -167,4 +168,25 @@ TEST_CASE("nms cpu: bad arguments are rejected with a message") {
   cfg = NmsConfig{};
   CHECK_THROWS_AS(run_cpu(p.data(), DType::i32, {1, 1, 1, PredLayout::channels_first}, cfg), ye::Error);
   CHECK_THROWS_AS(run_cpu(p.data(), DType::f32, {1, 0, 1, PredLayout::channels_first}, cfg), ye::Error);
+}
+
+TEST_CASE("nms cpu -> MetricsAccumulator: NMS rows feed the metrics directly") {
+  // Two GT boxes of classes 0 and 1; predictions: each box twice (the copy slightly shifted, lower score).
+  const auto p = make_preds({{30, 30, 20, 20, 0.9f, 0.0005f}, {31, 30, 20, 20, 0.6f, 0.0005f},
+                             {100, 80, 40, 30, 0.0005f, 0.8f}, {100, 81, 40, 30, 0.0005f, 0.5f}});
+  NmsConfig cfg;
+  cfg.conf_thres = 0.001f;
+  cfg.iou_thres = 0.7f;
+  cfg.multi_label = true;
+  const NmsOut o = run_cpu(p.data(), DType::f32, {1, 2, 4, PredLayout::channels_first}, cfg);
+  REQUIRE(o.counts[0] == 2);  // the copies are suppressed (IoU 0.90 and 0.94 > 0.7)
+  ye::yolo::MetricsAccumulator acc({"a", "b"});
+  acc.add_image_rows(image_rows(o, 0, cfg.max_det), std::vector<float>{20, 20, 40, 40, 80, 65, 120, 95},
+                     std::vector<int32_t>{0, 1});
+  const auto m = acc.finalize();
+  CHECK(m.mp == 1.0);
+  CHECK(m.mr == 1.0);
+  CHECK(m.map50 == doctest::Approx(0.995));
+  CHECK(m.confusion.at(0, 0) == 1);
+  CHECK(m.confusion.at(1, 1) == 1);
 }
