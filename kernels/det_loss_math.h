@@ -1,7 +1,7 @@
-// Host/device maths of the detection loss shared by the CPU and CUDA twins, written so both produce the
-// same f32 bits for everything the assigner compares: explicit round-to-nearest f32 ops (no FMA
-// contraction on the GPU), transcendental functions through double. Defines the target box decode, the
-// box-distribution decode, the f32 CIoU of the reference (metrics.py bbox_iou) and the alignment metric.
+// Host/device maths of the detection loss shared by the CPU and CUDA twins. Assigner part: the same f32
+// bits on both (explicit round-to-nearest ops, no FMA contraction on the GPU, transcendentals through
+// double): target box decode, box-distribution decode, the reference's f32 CIoU and alignment metric.
+// Loss part (templated on f32/f64): BCE-with-logits, CIoU with its gradient, DFL side with its gradient.
 #pragma once
 #include <cmath>
 
