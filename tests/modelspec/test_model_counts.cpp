@@ -69,8 +69,8 @@ TEST_CASE("layers, fused counts, MACs and GFLOPs match the reference's golden fo
 
 TEST_CASE("summary lines read like the reference's") {
   CHECK(summary_line(spec_of("yolov8s")) == "YOLOv8s summary: 129 layers, 11,166,560 parameters, 11,166,544 gradients, 28.8 GFLOPs");
-  CHECK(summary_line(spec_of("yolov8n"), 640, true) == "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 3,151,888 gradients, 8.7 GFLOPs");
-  CHECK(summary_line(spec_of("yolov8n"), 640, true, true) == "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 0 gradients, 8.7 GFLOPs");
+  CHECK(summary_line(spec_of("yolov8n"), 640, true, false) == "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 3,151,888 gradients, 8.7 GFLOPs");
+  CHECK(summary_line(spec_of("yolov8n"), 640, true) == "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 0 gradients, 8.7 GFLOPs");
   CHECK(summary_line(spec_of("yolo11n")) == "YOLO11n summary: 181 layers, 2,624,080 parameters, 2,624,064 gradients, 6.6 GFLOPs");
 }
 

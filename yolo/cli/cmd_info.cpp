@@ -27,7 +27,7 @@ void add_info_command(CLI::App& app) {
     ye::yolo::ModelSpec spec = ye::yolo::load_model_spec(opt->model, opt->nc, opt->scale);
     std::printf("%s", ye::yolo::layer_table(spec).c_str());
     std::printf("%s\n", ye::yolo::summary_line(spec, opt->imgsz, false).c_str());
-    if (opt->fused) std::printf("%s\n", ye::yolo::summary_line(spec, opt->imgsz, true).c_str());
+    if (opt->fused) std::printf("%s\n", ye::yolo::summary_line(spec, opt->imgsz, true, false).c_str());
   });
 }
 

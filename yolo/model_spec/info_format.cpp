@@ -79,7 +79,7 @@ std::string layer_table(const ModelSpec& spec) {
   return os.str();
 }
 
-std::string summary_line(const ModelSpec& spec, int imgsz, bool fused, bool frozen) {
+std::string summary_line(const ModelSpec& spec, int imgsz, bool fused, std::optional<bool> frozen) {
   ModelCounts c = model_counts(spec, fused);
   std::string name = spec.name;
   for (size_t p = name.find("yolo"); p != std::string::npos; p = name.find("yolo", p + 4)) name.replace(p, 4, "YOLO");
@@ -88,7 +88,7 @@ std::string summary_line(const ModelSpec& spec, int imgsz, bool fused, bool froz
   char gf[64];
   std::snprintf(gf, sizeof gf, ", %.1f GFLOPs", g);
   return name + " summary" + (fused ? " (fused)" : "") + ": " + with_commas(c.layers) + " layers, " +
-         with_commas(c.parameters) + " parameters, " + with_commas(frozen ? 0 : c.gradients) + " gradients" + gf;
+         with_commas(c.parameters) + " parameters, " + with_commas(frozen.value_or(fused) ? 0 : c.gradients) + " gradients" + gf;
 }
 
 }  // namespace ye::yolo

@@ -179,9 +179,11 @@ double model_gflops(const ModelSpec& spec, int imgsz_h, int imgsz_w, bool fused 
 
 // The reference's per-layer table (header + one row per layer) and summary line, e.g.
 // "YOLOv8s summary: 129 layers, 11,166,560 parameters, 11,166,544 gradients, 28.8 GFLOPs".
-// Fused: "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 3,151,888 gradients, 8.7 GFLOPs"
-// (model.fuse() of a trainable model); frozen prints 0 gradients, as validation of a checkpoint does.
+// Fused: "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 0 gradients, 8.7 GFLOPs" as
+// validation / prediction of a checkpoint prints it (frozen, the default when fused); frozen=false
+// prints the gradients as model.fuse() of a trainable model does (3,151,888).
 std::string layer_table(const ModelSpec& spec);
-std::string summary_line(const ModelSpec& spec, int imgsz = 640, bool fused = false, bool frozen = false);
+std::string summary_line(const ModelSpec& spec, int imgsz = 640, bool fused = false,
+                         std::optional<bool> frozen = std::nullopt);
 
 }  // namespace ye::yolo
