@@ -20,6 +20,23 @@ target_link_libraries(ye_deps INTERFACE Threads::Threads Eigen3::Eigen tomlplusp
   yaml-cpp nlohmann_json::nlohmann_json CLI11::CLI11 ${TURBOJPEG_LIBRARY} PkgConfig::CAIRO ${CMAKE_DL_LIBS})
 target_compile_options(ye_deps INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
 
+# CPU code (Eigen GEMMs, data augmentation) uses AVX2/FMA when the build machine has them; the binary
+# then needs such a CPU (every x86-64-v3 machine: Haswell / Zen and later). -DYE_CPU_ARCH= disables it.
+set(YE_CPU_ARCH "auto" CACHE STRING "x86 -march for CPU code: auto (x86-64-v3 when the host has AVX2+FMA), a value, or empty")
+if(YE_CPU_ARCH STREQUAL "auto")
+  set(YE_CPU_ARCH "")
+  if(EXISTS /proc/cpuinfo)
+    file(READ /proc/cpuinfo cpuinfo)
+    if(cpuinfo MATCHES " avx2 " AND cpuinfo MATCHES " fma " AND cpuinfo MATCHES " bmi2 ")
+      set(YE_CPU_ARCH "x86-64-v3")
+    endif()
+  endif()
+endif()
+if(YE_CPU_ARCH)
+  target_compile_options(ye_deps INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=${YE_CPU_ARCH}>)
+  message(STATUS "yolo_engine: CPU code built for -march=${YE_CPU_ARCH}")
+endif()
+
 set(YE_HAVE_CUDA OFF)
 if(NOT YE_CUDA STREQUAL "OFF")
   include(CheckLanguage)
