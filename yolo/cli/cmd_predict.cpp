@@ -58,8 +58,9 @@ void add_predict_command(CLI::App& app) {
     po.log = log;
     yolo::DetectionEvalModel model(*lm.net);
     const yolo::PredictSummary s = yolo::predict(model, files, po);
-    std::printf("Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image\n", s.preprocess_ms,
-                s.inference_ms, s.postprocess_ms);
+    const int h = s.images.empty() ? 0 : s.images.back().input_h, w = s.images.empty() ? 0 : s.images.back().input_w;
+    std::printf("Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (1, 3, %d, %d)\n",
+                s.preprocess_ms, s.inference_ms, s.postprocess_ms, h, w);
     if (!s.skipped.empty()) std::printf("%zu unreadable image(s) skipped\n", s.skipped.size());
     std::printf("%s\n", yolo::results_saved_line(save_dir.string()).c_str());
   });

@@ -129,7 +129,8 @@ PredictSummary predict(EvalModel& model, const std::vector<std::string>& files, 
     try {
       img = data::load_image(path);
     } catch (const std::exception& e) {
-      log("WARNING skipping " + path + ": " + e.what());
+      const std::string why = e.what();
+      log("WARNING skipping " + (why.find(path) == std::string::npos ? path + ": " + why : why));
       sum.skipped.push_back(path);
       continue;
     }
