@@ -207,6 +207,13 @@ TEST_CASE("plots and COCO JSON are written into the run folder") {
   // coco8 is not the COCO val set: category ids are class + 1; image ids are the numeric stems.
   CHECK(preds[0]["score"].get<double>() == doctest::Approx(0.9));
   CHECK(preds[0]["image_id"].is_number_integer());
+  // The GT file holds the dataset labels in original pixels.
+  const data::ImageMeta& m0 = batches[0].meta[0];
+  const data::Box& b0 = (*ds)[m0.dataset_index].boxes.at(0);
+  CHECK(gt["images"][0]["width"] == m0.w0);
+  CHECK(gt["annotations"][0]["bbox"][0].get<double>() == doctest::Approx((b0.xc - b0.w / 2) * m0.w0).epsilon(1e-5));
+  CHECK(gt["annotations"][0]["bbox"][2].get<double>() == doctest::Approx(b0.w * m0.w0).epsilon(1e-5));
+  CHECK(gt["annotations"][0]["category_id"] == b0.cls + 1);
 }
 
 }  // namespace ye::yolo

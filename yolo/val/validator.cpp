@@ -95,8 +95,6 @@ ValResult validate(EvalModel& model, data::Loader& loader, const ValidatorOption
   const std::vector<int> category = category_ids(int(names.size()), opt.is_coco);
 
   loader.set_epoch(0);
-  std::vector<float> gt_boxes;
-  std::vector<int32_t> gt_cls;
   while (auto b = loader.next()) {
     ++batches;
     auto t0 = Clock::now();
@@ -137,8 +135,15 @@ ValResult validate(EvalModel& model, data::Loader& loader, const ValidatorOption
         const data::ImageMeta& m = b->meta[size_t(i)];
         const std::string file = std::filesystem::path(m.path).filename().string();
         if (n > 0) append_coco_predictions(jdict, coco_image_id(file), boxes, conf, cls, category);
-        gt_boxes_original(*b, i, gt_boxes, gt_cls);
-        gt_images.push_back({coco_image_id(file), file, m.w0, m.h0, gt_boxes, gt_cls});
+        // The GT file holds the dataset's labels in original pixels (like an annotation file), not
+        // the reference's ratio_pad mapping (which scales x by the h ratio).
+        CocoGtImage gi{coco_image_id(file), file, m.w0, m.h0, {}, {}};
+        for (const data::Box& bx : loader.dataset()[m.dataset_index].boxes) {
+          gi.boxes.insert(gi.boxes.end(), {(bx.xc - bx.w / 2) * float(m.w0), (bx.yc - bx.h / 2) * float(m.h0),
+                                           (bx.xc + bx.w / 2) * float(m.w0), (bx.yc + bx.h / 2) * float(m.h0)});
+          gi.cls.push_back(opt.single_cls ? 0 : int32_t(bx.cls));
+        }
+        gt_images.push_back(std::move(gi));
       }
     if (opt.plots && !opt.save_dir.empty() && b->index < 3)
       plot_val_batch(*b, rows, opt.max_det, names, opt.save_dir, res.files);
@@ -156,7 +161,7 @@ ValResult validate(EvalModel& model, data::Loader& loader, const ValidatorOption
   res.table.push_back(format_val_header());
   for (auto& line : format_val_rows(dm, opt.per_class && names.size() > 1)) res.table.push_back(line);
   if (res.instances == 0)
-    res.table.push_back("WARNING no labels found in val set, can not compute metrics without labels");
+    res.table.push_back("WARNING no labels found in detect set, can not compute metrics without labels");
   if (opt.print)
     for (const auto& line : res.table) {
       if (opt.log) opt.log(line);
