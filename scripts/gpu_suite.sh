@@ -34,7 +34,7 @@ for mode in "${modes[@]}"; do
       for b in .device/bin/bench_*; do
         name=$(basename "$b")
         echo "=== $name"
-        "$b" --benchmark_min_time=0.2s --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
+        "$b" --benchmark_min_time=0.2 --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
           > "$OUT/$name.txt" 2>&1 || status=1
         tail -25 "$OUT/$name.txt"
       done ;;

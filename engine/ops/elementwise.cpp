@@ -131,13 +131,14 @@ Tensor unary(UnaryOp op, const Tensor& x, const char* name) {
 
 Tensor broadcast_to_sum(const Tensor& grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;
-  Tensor g = grad;
+  // Reduce in f32: chained f16 partial sums would round at every stage (bias gradients).
+  Tensor g = grad.dtype() == DType::f32 ? grad : cast(grad, DType::f32);
   int lead = g.ndim() - shape.n;
   for (int i = 0; i < g.ndim(); ++i) {
     int64_t target = i < lead ? 1 : shape.d[i - lead];
     if (target == 1 && g.dim(i) != 1) g = sum(g, i, true);
   }
-  return reshape(g, shape);
+  return cast(reshape(g, shape), grad.dtype());
 }
 
 Tensor add(const Tensor& a, const Tensor& b) {

@@ -166,7 +166,8 @@ __global__ void fill_kernel(T* dst, int64_t n, float v) {
 
 template <typename T>
 __global__ void uniform_kernel(T* dst, int64_t n, float lo, float hi, uint64_t seed, uint64_t offset) {
-  YE_GRID_LOOP(i, n) dst[i] = from_f32<T>(lo + (hi - lo) * philox_uniform(seed, offset, i));
+  // Explicit round-to-nearest ops: no FMA contraction, so the numbers equal the CPU's bit for bit.
+  YE_GRID_LOOP(i, n) dst[i] = from_f32<T>(__fadd_rn(lo, __fmul_rn(hi - lo, philox_uniform(seed, offset, i))));
 }
 
 template <typename T>

@@ -152,9 +152,11 @@ std::vector<BatchBox> batch_boxes(const data::Batch& b) {
 }  // namespace
 
 void Trainer::State::run_epoch(int64_t epoch) {
-  if (is_close_mosaic_epoch(epoch, args.epochs, args.close_mosaic)) {
+  // Also true for the first epoch of a resumed run that starts past the close_mosaic epoch.
+  if (!mosaic_closed && args.close_mosaic > 0 && epoch >= args.epochs - args.close_mosaic) {
     std::printf("Closing dataloader mosaic\n");
     train_loader->close_mosaic();
+    mosaic_closed = true;
   }
   train_loader->set_epoch(int(epoch));
   double lf = lr_lambda(epoch, args.epochs, args.lrf, args.cos_lr);

@@ -26,6 +26,9 @@ class Trainer {
   Trainer(TrainArgs args, const std::atomic<bool>* stop = nullptr);
   ~Trainer();
   TrainSummary train();
+  // Ends training cleanly (checkpoints written) after this many epochs of the run have completed,
+  // as if it had been stopped there; used to test that resume continues identically.
+  void stop_after_epochs(int64_t epochs);
 
   struct State;
 

@@ -26,6 +26,8 @@ void Trainer::State::save_checkpoints(int64_t epoch, const EpochValidation& v, b
     save_weights(run.weights / ("epoch" + std::to_string(epoch) + ".safetensors"), *eval_model, data_cfg.names, extra);
 }
 
+void Trainer::stop_after_epochs(int64_t epochs) { s_->stop_after = epochs; }
+
 TrainSummary Trainer::train() {
   State& s = *s_;
   s.setup();
@@ -67,6 +69,10 @@ TrainSummary Trainer::train() {
     s.tb->flush();
     if (s.plots) plot_results(read_results_csv(s.run.file("results.csv")), s.run.file("results.png"));
     summary.epochs_completed = epoch + 1;
+    if (s.stop_after >= 0 && epoch + 1 >= s.stop_after) {
+      summary.interrupted = true;
+      break;
+    }
     if (s.stopper->update(epoch + 1, s.args.val ? std::optional<double>(v.fitness) : std::nullopt)) {
       std::printf("Stopping training early as no improvement observed in last %lld epochs.\n",
                   (long long)s.args.patience);

@@ -60,6 +60,8 @@ struct Trainer::State {
   double elapsed_before = 0;
   bool plots = true;
   bool interrupted = false;
+  int64_t stop_after = -1;
+  bool mosaic_closed = false;
   std::array<double, 3> epoch_train_loss{};
   double epoch_images_per_s = 0;
 

@@ -4,6 +4,8 @@
 // caching allocator, which the GPU test main poisons (NaN), so an unwritten element fails.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include <algorithm>
 #include <numeric>
 #include <random>
@@ -107,7 +109,9 @@ TEST_CASE("batch_norm CUDA (fused SiLU or not, training and eval) matches CPU") 
                 return ops::batch_norm(v[0], ops::cast(v[1], DType::f32), ops::cast(v[2], DType::f32), f32(v[3]),
                                        f32(v[4]), a);
               },
-              in, t.dtype, t.atol, t.rtol, "batch_norm");
+              // weight/bias gradients sum N*H*W low-precision terms: the absolute error grows with sqrt(count)
+              in, t.dtype, t.dtype == DType::f32 ? t.atol : t.atol * std::sqrt(double(s.numel() / C)) / 8.0,
+              t.rtol, "batch_norm");
         }
 }
 

@@ -207,7 +207,8 @@ void compare_to_cpu(LossCase c, DType dt) {
   MESSAGE("fg anchors ", fg, ", assignment differences ", assign_diff);
   CHECK(assign_diff <= 2);
   CHECK(got.counts == ref.counts);
-  CHECK(count_bad(got.norm, ref.norm, 1e-6, 1e-5) <= 20 * assign_diff);
+  // norm = t * max u / max t with t = s^0.5 u^6: the 6th power amplifies f32 CIoU rounding (1e-5 -> 6e-5).
+  CHECK(count_bad(got.norm, ref.norm, 1e-6, 1e-4) <= 20 * assign_diff);
   for (int i = 0; i < 4; ++i)
     CHECK(double(got.loss[i]) == doctest::Approx(ref.loss[i]).epsilon(assign_diff ? 1e-2 : t.loss_rel));
 
