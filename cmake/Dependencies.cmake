@@ -33,7 +33,8 @@ if(YE_CPU_ARCH STREQUAL "auto")
   endif()
 endif()
 if(YE_CPU_ARCH)
-  target_compile_options(ye_deps INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=${YE_CPU_ARCH}>)
+  # No FMA contraction of scalar expressions: CPU results stay bit-identical across -march choices.
+  target_compile_options(ye_deps INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=${YE_CPU_ARCH} -ffp-contract=off>)
   message(STATUS "yolo_engine: CPU code built for -march=${YE_CPU_ARCH}")
 endif()
 
