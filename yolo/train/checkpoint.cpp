@@ -59,6 +59,8 @@ void save_train_state(const std::filesystem::path& weights_path, DetectionModel&
   std::vector<io::SafeTensor> ts;
   ts.push_back(raw_tensor("model.values", model.parameters().values()));
   ts.push_back(raw_tensor("model.buffers", model.buffers().values()));
+  // Gradients accumulated since the last optimizer step carry into the next epoch (accumulate > 1).
+  ts.push_back(raw_tensor("model.grads", model.parameters().grads()));
   ts.push_back(raw_tensor("ema.values", ema.values()));
   ts.push_back(raw_tensor("ema.buffers", ema.buffers()));
   for (auto& [name, t] : optimizer.state_tensors()) ts.push_back(raw_tensor(name, t));
@@ -86,6 +88,7 @@ TrainState load_train_state(const std::filesystem::path& weights_path, Detection
   YE_CHECK(meta["format"] == "yolo-engine-train-state-v1", sp.string(), " is not a yolo-engine training state");
   restore(f, "model.values", model.parameters().values());
   restore(f, "model.buffers", model.buffers().values());
+  restore(f, "model.grads", model.parameters().grads());
   restore(f, "ema.values", ema.values());
   restore(f, "ema.buffers", ema.buffers());
   for (auto& [name, t] : optimizer.state_tensors()) restore(f, name, t);
