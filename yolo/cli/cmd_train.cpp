@@ -24,7 +24,7 @@ int run_train(const std::vector<std::string>& raw, bool force_default) {
     return 0;
   }
   yolo::TrainArgs args = parsed.args;
-  if (force_default || args.data.empty()) args = yolo::embedded_default_args(args);
+  if (force_default || args.data.empty()) args = yolo::embedded_default_args(args, parsed.explicit_keys);
   std::signal(SIGINT, on_sigint);
   yolo::Trainer trainer(args, &g_stop_requested);
   yolo::TrainSummary s = trainer.train();

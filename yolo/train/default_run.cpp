@@ -1,6 +1,8 @@
 // The embedded default training run (`yolo train` without --data, and `make demo`): a synthetic shapes
 // dataset generated under runs/synth/default (once), yolov8n at a small image size, sized so that a
-// 2-core CPU finishes in minutes and the detector clearly learns (mAP50 well above 0.5).
+// 2-core CPU finishes in minutes and the detector clearly learns (mAP50 well above 0.5). Settings given
+// on the command line (explicit_keys) win over these.
+#include <algorithm>
 #include <filesystem>
 
 #include "data/synth.h"
@@ -8,7 +10,10 @@
 
 namespace ye::yolo {
 
-TrainArgs embedded_default_args(TrainArgs args) {
+TrainArgs embedded_default_args(TrainArgs args, const std::vector<std::string>& explicit_keys) {
+  auto given = [&](const char* key) {
+    return std::find(explicit_keys.begin(), explicit_keys.end(), key) != explicit_keys.end();
+  };
   data::SynthOptions so;
   so.out_dir = "runs/synth/default";
   so.images = 400;
@@ -24,10 +29,11 @@ TrainArgs embedded_default_args(TrainArgs args) {
   }
   args.data = yaml.string();
   if (args.model.empty()) args.model = "yolov8n";
-  args.imgsz = 160;
-  args.epochs = 30;
-  args.batch = 16;
-  args.close_mosaic = 5;
+  // Measured on the 2-core dev VM (busy): mAP50 0.86 after epoch 6 and 0.995 from epoch 11, ~33 s/epoch.
+  if (!given("imgsz")) args.imgsz = 160;
+  if (!given("epochs")) args.epochs = 12;
+  if (!given("batch")) args.batch = 16;
+  if (!given("close_mosaic")) args.close_mosaic = 3;
   if (args.name.empty()) args.name = "default";
   return args;
 }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "yolo/config/train_args.h"
 
@@ -38,6 +39,6 @@ class Trainer {
 
 // The embedded default run (no --data): generates the synthetic dataset under runs/synth and trains
 // yolov8n on it at a small image size; what `make demo` runs.
-TrainArgs embedded_default_args(TrainArgs args);
+TrainArgs embedded_default_args(TrainArgs args, const std::vector<std::string>& explicit_keys = {});
 
 }  // namespace ye::yolo
