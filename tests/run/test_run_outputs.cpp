@@ -17,17 +17,12 @@
 #include "yolo/run/results_csv.h"
 #include "yolo/run/run_dir.h"
 
+#include "run/run_test_util.h"
+
 using namespace ye::yolo;
 namespace fs = std::filesystem;
 
-namespace {
-fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("ye_test_run_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-}  // namespace
+using ye::test::fresh_dir;
 
 TEST_CASE("run folders increment exp, exp2, exp3 unless exist_ok") {
   fs::path base = fresh_dir("rundir");

@@ -16,16 +16,13 @@
 #include "yolo/run/results_csv.h"
 #include "yolo/run/tensorboard.h"
 
+#include "run/run_test_util.h"
+
 using namespace ye::yolo;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("ye_test_run_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using ye::test::fresh_dir;
 
 // Splits a TFRecord stream, checking both masked CRCs of every record.
 std::vector<std::string> read_records(const std::string& bytes) {
