@@ -1,16 +1,21 @@
 # Entry points: `make demo` (install what is missing, build, run the default job) and `make test`
-# (install, build both the CUDA-detecting and the CPU-only configuration, run the whole suite).
+# (install, create the reference's venv for the parity tests (cached; they report skipped where the
+# package index cannot be reached), build both the CUDA-detecting and the CPU-only configuration, run
+# the whole suite).
 BUILD     ?= build
 BUILD_CPU ?= build-cpu
 JOBS      ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build build-cpu test test-cpu test-gpu demo bench clean
+.PHONY: all deps parity-env configure build build-cpu test test-cpu test-gpu demo bench clean
 
 all: build
 
 deps:
 	@scripts/setup.sh
+
+parity-env:
+	@scripts/setup_parity_env.sh >/dev/null || echo "parity venv unavailable: the parity_* tests will report skipped"
 
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
@@ -30,7 +35,7 @@ test-cpu: build-cpu
 test-gpu: build
 	ctest --test-dir $(BUILD) -L gpu --output-on-failure
 
-test: build build-cpu
+test: build build-cpu parity-env
 	ctest --test-dir $(BUILD_CPU) --output-on-failure
 	ctest --test-dir $(BUILD) --output-on-failure
 

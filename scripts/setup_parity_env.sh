@@ -11,7 +11,10 @@ PY="$(command -v python3 || true)"
 [ -n "$PY" ] || { echo "setup_parity_env: python3 not found" >&2; exit 3; }
 mkdir -p "$(dirname "$VENV")"
 "$PY" -m venv "$VENV" >&2
-"$VENV/bin/pip" install -q --upgrade pip >&2 || { echo "setup_parity_env: package index unreachable" >&2; exit 3; }
+# A quick probe first, so a machine without the index gives up in seconds rather than retrying for minutes.
+"$VENV/bin/pip" download -q --retries 1 --timeout 20 --no-deps -d "$VENV/.probe" "six" >&2 \
+  || { echo "setup_parity_env: package index unreachable" >&2; exit 3; }
+rm -rf "$VENV/.probe"
 "$VENV/bin/pip" install -q "ultralytics==8.3.166" "torch==2.7.1" "torchvision==0.22.1" \
     safetensors tensorboard pycocotools "numpy<2.3" >&2 \
   || { echo "setup_parity_env: could not install the reference packages" >&2; exit 3; }

@@ -174,4 +174,10 @@ bool compare_cuda_to_cpu(const TensorFn& fn, const std::vector<Tensor>& cpu_inpu
   return true;
 }
 
+std::string reference_python() {
+  const char* py = std::getenv("YE_PARITY_PYTHON");
+  REQUIRE_MESSAGE(py != nullptr, "YE_PARITY_PYTHON is not set: run this case through tests/parity/with_reference.sh");
+  return py;
+}
+
 }  // namespace ye::test

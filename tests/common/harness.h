@@ -51,4 +51,10 @@ bool compare_cuda_to_cpu(const TensorFn& fn, const std::vector<Tensor>& cpu_inpu
 
 bool cuda_present();
 
+// The reference's Python interpreter for cases that need the reference (named "reference: ...", marked
+// doctest::skip() and run by ctest through tests/parity/with_reference.sh, which sets
+// YE_PARITY_PYTHON and reports the entry skipped where the parity venv is absent). Fails the case
+// when the variable is not set.
+std::string reference_python();
+
 }  // namespace ye::test

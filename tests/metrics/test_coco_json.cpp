@@ -1,6 +1,7 @@
 // COCO JSON: prediction records (bbox from the reference's f32 xyxy->xywh, Python rounding, image ids
 // from numeric stems, category ids 1..nc or COCO's 91 ids), the GT file, and a pycocotools check run
-// through tests/parity/coco_eval.py when the parity venv exists (reported as skipped otherwise).
+// through tests/parity/coco_eval.py (a "reference:" case, run by ctest's parity_coco entry with the
+// parity venv, reported as skipped where it is absent).
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/error.h"
+#include "common/harness.h"
 #include "yolo/metrics/coco_json.h"
 
 using namespace ye::yolo;
@@ -48,14 +50,6 @@ TEST_CASE("coco json: ids, category mapping and Python rounding") {
 }
 
 namespace {
-std::string parity_python() {
-  const char* env = std::getenv("YE_PARITY_VENV");
-  const char* home = std::getenv("HOME");
-  const std::string venv = env ? env : (home ? std::string(home) + "/.cache/yolo-engine/parity-venv" : "");
-  if (venv.empty() || !fs::exists(venv + "/.complete-v1")) return "";
-  return venv + "/bin/python";
-}
-
 // Returns COCOeval stats, or empty when the script failed.
 std::vector<double> coco_eval(const std::string& py, const nlohmann::json& gt, const nlohmann::json& preds,
                               const std::string& tag) {
@@ -76,12 +70,8 @@ std::vector<double> coco_eval(const std::string& py, const nlohmann::json& gt, c
 }
 }  // namespace
 
-TEST_CASE("coco json: pycocotools scores our files (perfect -> 1.0, half recall -> 51/101)") {
-  const std::string py = parity_python();
-  if (py.empty()) {
-    MESSAGE("skipped: parity venv not installed (scripts/setup_parity_env.sh)");
-    return;
-  }
+TEST_CASE("reference: pycocotools scores our coco json (perfect -> 1.0, half recall -> 51/101)" * doctest::skip()) {
+  const std::string py = ye::test::reference_python();
   const std::vector<std::string> names = {"cat", "dog"};
   const auto ids = category_ids(2, false);
   std::vector<CocoGtImage> images = {

@@ -1,7 +1,8 @@
 # Writes the model goldens into tests/parity/goldens/models/ from the reference (ultralytics 8.3.166):
-# per-model counts / GFLOPs / layer tables (model_stats.json), state-dict name tables (names_*.json),
-# and for yolov8n / yolo11n (nc=3) f16-exact weights plus eval / train forward outputs (safetensors).
-# Run with the parity venv python: $(scripts/setup_parity_env.sh) tests/parity/gen_models.py
+# counts / GFLOPs / layer tables, state-dict name tables, forward sets (weights + eval / train outputs)
+# of yolov8n / yolo11n (stored weights) and yolov8s / yolo11s (conv weights from a formula), and with
+# `live DIR` the live parity sets of the four models with the reference's own seeded initialisation.
+# Run: $(scripts/setup_parity_env.sh) tests/parity/gen_models.py [all|formula|live DIR]
 # The format of every file is described in tests/parity/README.md.
 import copy
 import io
@@ -10,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import save_file
 
@@ -116,17 +118,41 @@ def f16_exact_perturbed(model, gen):
             t.copy_(t.half().float())
 
 
-def forward_golden(name):
-    torch.manual_seed(SEED)
-    model = build(name, FORWARD_NC)
-    gen = torch.Generator().manual_seed(SEED + 1)
-    f16_exact_perturbed(model, gen)
-    x = torch.rand(INPUT_SHAPE, generator=gen).half().float()
-    weights = {k: v.half() for k, v in model.state_dict().items() if v.is_floating_point()}
-    meta = {"model": name, "nc": str(FORWARD_NC), "seed": str(SEED), "ultralytics": ultralytics.__version__,
-            "layout": "OIHW", "note": "weights are exact in f16; num_batches_tracked omitted"}
-    save_file(weights, str(OUT / f"{name}_nc{FORWARD_NC}_weights.safetensors"), metadata=meta)
+def fnv1a64(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
 
+
+def formula_weight(name, shape):
+    """Conv weight `name` (OIHW) of the formula-v1 generator (the C++ tests compute the same values):
+    element i is m * 2^-(10+k) with m = splitmix64(fnv1a64(name) + i) >> 40 mod 2049 - 1024 and k the
+    smallest integer with 4^k >= fan_in (so |w| <= 1/sqrt(fan_in)); every value is exact in f16."""
+    n = int(np.prod(shape))
+    fan_in = int(np.prod(shape[1:]))
+    k = 0
+    while 4**k < fan_in:
+        k += 1
+    with np.errstate(over="ignore"):
+        z = np.arange(n, dtype=np.uint64) + np.uint64(fnv1a64(name.encode()))
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    m = ((z >> np.uint64(40)) % np.uint64(2049)).astype(np.int64) - 1024
+    return torch.from_numpy((m.astype(np.float64) * 2.0 ** -(10 + k)).astype(np.float32)).reshape(shape)
+
+
+def formula_generated(name, v):
+    """Which state-dict entries the formula generates: every 4-D float tensor except the fixed DFL conv."""
+    return v.is_floating_point() and v.dim() == 4 and ".dfl." not in name
+
+
+def write_forward_set(model, name, nc, x, prefix, weights, meta):
+    """Saves `weights` as <prefix>_<kind>.safetensors and the eval / train outputs for input x as <prefix>_io."""
+    kind = "stored" if meta.get("generated") else "weights"
+    save_file(weights, str(prefix.parent / f"{prefix.name}_{kind}.safetensors"), metadata=meta)
     io_t = {"input": x.contiguous()}
     model.eval()
     with torch.no_grad():
@@ -142,11 +168,79 @@ def forward_golden(name):
     bn = train_model.model[0].bn
     io_t["train_model.0.bn.running_mean"] = bn.running_mean.float().contiguous()
     io_t["train_model.0.bn.running_var"] = bn.running_var.float().contiguous()
-    save_file(io_t, str(OUT / f"{name}_nc{FORWARD_NC}_io.safetensors"), metadata=meta)
+    save_file(io_t, str(prefix.parent / f"{prefix.name}_io.safetensors"), metadata=meta)
+
+
+def base_meta(name, nc):
+    return {"model": name, "nc": str(nc), "seed": str(SEED), "ultralytics": ultralytics.__version__,
+            "layout": "OIHW"}
+
+
+def forward_golden(name):
+    """yolov8n / yolo11n at nc=3: torch's seeded init, BN randomised and calibrated, all weights stored."""
+    torch.manual_seed(SEED)
+    model = build(name, FORWARD_NC)
+    gen = torch.Generator().manual_seed(SEED + 1)
+    f16_exact_perturbed(model, gen)
+    x = torch.rand(INPUT_SHAPE, generator=gen).half().float()
+    weights = {k: v.half() for k, v in model.state_dict().items() if v.is_floating_point()}
+    meta = base_meta(name, FORWARD_NC) | {"note": "weights are exact in f16; num_batches_tracked omitted"}
+    write_forward_set(model, name, FORWARD_NC, x, OUT / f"{name}_nc{FORWARD_NC}", weights, meta)
+
+
+def formula_golden(name, nc=80):
+    """yolov8s / yolo11s at nc=80: conv weights from formula_weight (not stored), BN randomised and
+    calibrated as forward_golden; every other tensor stored in f16 (exact)."""
+    torch.manual_seed(SEED)
+    model = build(name, nc)
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            if formula_generated(k, v):
+                v.copy_(formula_weight(k, tuple(v.shape)))
+    gen = torch.Generator().manual_seed(SEED + 2)
+    f16_exact_perturbed(model, gen)
+    x = torch.rand(INPUT_SHAPE, generator=gen).half().float()
+    stored = {k: v.half() for k, v in model.state_dict().items() if v.is_floating_point() and not formula_generated(k, v)}
+    meta = base_meta(name, nc) | {"generated": "formula-v1",
+                                  "note": "4-D conv weights (not the DFL) come from formula-v1; the rest is stored, exact in f16"}
+    write_forward_set(model, name, nc, x, OUT / f"{name}_nc{nc}", stored, meta)
+
+
+def live_set(name, out_dir, nc=80):
+    """The reference's own seeded initialisation (f32, unrounded) with BN running statistics from a
+    calibration pass on random images: what the live parity test compares against."""
+    torch.manual_seed(SEED)
+    model = build(name, nc)
+    gen = torch.Generator().manual_seed(SEED + 3)
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    with torch.no_grad():
+        for m in bns:
+            m.momentum = None
+        model.train()
+        model(torch.rand((4, *INPUT_SHAPE[1:]), generator=gen))
+        for m in bns:
+            m.momentum = 0.03
+            m.num_batches_tracked.zero_()
+    x = torch.rand(INPUT_SHAPE, generator=gen)
+    weights = {k: v.float().contiguous() for k, v in model.state_dict().items() if v.is_floating_point()}
+    meta = base_meta(name, nc) | {"note": "the reference's own init, f32; BN statistics of one random batch"}
+    write_forward_set(model, name, nc, x, out_dir / f"{name}_nc{nc}", weights, meta)
 
 
 def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if mode == "live":
+        out_dir = Path(sys.argv[2])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("yolov8n", "yolov8s", "yolo11n", "yolo11s"):
+            live_set(name, out_dir)
+        return
     OUT.mkdir(parents=True, exist_ok=True)
+    if mode in ("all", "formula"):
+        for name in ("yolov8s", "yolo11s"):
+            formula_golden(name)
+    if mode == "formula":
+        return
     table_models = {"yolov8s", "yolo11m"}
     all_stats = {}
     for fam in ("yolov8", "yolo11"):

@@ -1,6 +1,6 @@
 // Tests of the TensorBoard writer: CRC32C and TFRecord framing checked in C++ (always), and the
-// files read back by TensorBoard's own EventAccumulator from the parity venv (skipped with a
-// message when the venv is absent).
+// files read back by TensorBoard's own EventAccumulator (a "reference:" case, run by ctest's
+// parity_tensorboard entry with the parity venv, skipped where it is absent).
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -16,6 +16,7 @@
 #include "yolo/run/results_csv.h"
 #include "yolo/run/tensorboard.h"
 
+#include "common/harness.h"
 #include "run/run_test_util.h"
 
 using namespace ye::yolo;
@@ -43,14 +44,6 @@ std::vector<std::string> read_records(const std::string& bytes) {
     p += 12 + len + 4;
   }
   return out;
-}
-
-std::string venv_python() {
-  const char* env = std::getenv("YE_PARITY_VENV");
-  const char* home = std::getenv("HOME");
-  fs::path venv = env ? fs::path(env) : fs::path(home ? home : "/root") / ".cache/yolo-engine/parity-venv";
-  if (!fs::exists(venv / ".complete-v1") || !fs::exists(venv / "bin/python")) return "";
-  return (venv / "bin/python").string();
 }
 
 std::string run_command(const std::string& cmd) {
@@ -128,12 +121,8 @@ TEST_CASE("TensorBoardWriter files frame correctly and are rewritten atomically"
   fs::remove_all(dir);
 }
 
-TEST_CASE("TensorBoard's EventAccumulator reads our files") {
-  std::string py = venv_python();
-  if (py.empty()) {
-    MESSAGE("skipped: parity venv absent (scripts/setup_parity_env.sh creates it)");
-    return;
-  }
+TEST_CASE("reference: TensorBoard's EventAccumulator reads our files" * doctest::skip()) {
+  std::string py = ye::test::reference_python();
   fs::path dir = fresh_dir("tb_reader");
   {
     TensorBoardWriter tb(dir);
@@ -145,7 +134,7 @@ TEST_CASE("TensorBoard's EventAccumulator reads our files") {
     row.epoch = 4, row.train_loss = {1.234567891, 2, 3}, row.map50_95 = 0.375, row.lr = {0.07, 0.001, 0.002};
     log_epoch_scalars(tb, row);
     tb.add_image("results", std::string(reinterpret_cast<const char*>(kPng1x1), sizeof kPng1x1), 1, 1, 3, 3);
-    std::vector<uint8_t> img(size_t(96) * 128 * 3, 90);
+    std::vector<uint8_t> img(size_t(5) * 96 * 128 * 3, 90);
     plot_batch(img.data(), 5, 96, 128, {}, {}, dir / "mosaic.jpg");  // 384 x 288 JPEG
     write_file_atomic(dir / "one.png", std::string(reinterpret_cast<const char*>(kPng1x1), sizeof kPng1x1));
     tb.add_image_file("mosaic", dir / "mosaic.jpg", 7);
