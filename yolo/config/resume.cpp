@@ -69,11 +69,12 @@ std::filesystem::path latest_checkpoint(const std::filesystem::path& runs_dir) {
       const fs::path& p = it->path();
       std::string name = p.filename().string();
       bool weights_file = p.extension() == ".pt" || p.extension() == ".safetensors";
-      if (!it->is_regular_file() || name.rfind("last", 0) != 0 || !weights_file) continue;
+      bool state_file = name.size() > 18 && name.compare(name.size() - 18, 18, ".state.safetensors") == 0;
+      if (!it->is_regular_file() || name.rfind("last", 0) != 0 || !weights_file || state_file) continue;
       auto t = it->last_write_time();
       if (best.empty() || t > best_time) best = p, best_time = t;
     }
-  if (best.empty()) throw Error("--resume: no last*.pt / last*.safetensors checkpoint found under " + runs_dir.string() + "; pass --resume path/to/last.pt");
+  if (best.empty()) throw Error("--resume: no last*.pt / last*.safetensors checkpoint found under " + runs_dir.string() + " (the runs folder, relative to the working directory); pass --resume path/to/weights/last.safetensors");
   return best;
 }
 

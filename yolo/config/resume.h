@@ -22,8 +22,9 @@ TrainArgs train_args_from_yaml(std::string_view yaml_text, const std::filesystem
 TrainArgs resume_train_args(const TrainArgs& saved, const ParsedTrainArgs& cli,
                             const std::filesystem::path& last_checkpoint);
 
-// The most recently written last*.pt or last*.safetensors anywhere under `runs_dir` (what
-// `--resume` with no path resumes); throws ye::Error when there is none.
+// The most recently written last*.pt or last*.safetensors (training states *.state.safetensors
+// excluded) anywhere under `runs_dir` (what `--resume` with no path resumes); throws ye::Error naming
+// the folder when there is none.
 std::filesystem::path latest_checkpoint(const std::filesystem::path& runs_dir = "runs");
 
 // The run folder of a checkpoint (runs/train/exp/weights/last.pt -> runs/train/exp).

@@ -187,6 +187,9 @@ ParsedTrainArgs parse_train_args(const std::vector<std::string>& argv) {
       const ArgSpec& s = resolve(tok.substr(0, eq), tok.substr(0, eq));
       detail::assign(out.args, s, tok.substr(eq + 1));
       record(s);
+    } else if (const ArgSpec* s = detail::find_spec(normalise_key(tok)); s && tok[0] != '-' && detail::is_flag_like(*s)) {
+      detail::assign(out.args, *s, "true");  // the reference's bare boolean word: `yolo train resume`
+      record(*s);
     } else {
       std::string msg = "unexpected argument '" + tok + "'; arguments look like --key value or key=value";
       if (tok.size() > 1 && tok[0] == '-' && tok[1] != '-') msg += " (did you mean '--" + nearest_key(normalise_key(tok.substr(1))) + "'?)";

@@ -115,7 +115,7 @@ TrainArgs default_train_args();
 
 // Parses the arguments after `train` (not including the program or subcommand name) on top of
 // the defaults. Forms: --epochs 100, --epochs=100, epochs=100, --warmup-epochs 3, --amp,
-// --amp false, amp=False, --weights '' (from scratch). Aliases: --cfg (model file), --weights
+// --amp false, amp=False, a bare boolean word (resume, amp: set true), --weights '' (from scratch). Aliases: --cfg (model file), --weights
 // (pretrained start), --img/--img-size (imgsz), --batch-size (batch). Checks value types and
 // ranges (fractions in [0, 1], choices); throws ye::Error naming the argument and, for an unknown
 // one, the nearest valid name.

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <fstream>
 
 #include "engine/ops.h"
 
@@ -72,7 +73,8 @@ void save_train_state(const std::filesystem::path& weights_path, DetectionModel&
                              {"optimizer_steps", c.optimizer_steps},
                              {"last_opt_step", c.last_opt_step},
                              {"best_fitness", c.best_fitness},
-                             {"elapsed_s", c.elapsed_s}};
+                             {"elapsed_s", c.elapsed_s},
+                             {"finished", c.finished}};
   io::write_safetensors(state_path_for(weights_path).string(), ts,
                         {{"format", "yolo-engine-train-state-v1"}, {"counters", counters.dump()},
                          {"args_yaml", state.args_yaml}});
@@ -80,12 +82,8 @@ void save_train_state(const std::filesystem::path& weights_path, DetectionModel&
 
 TrainState load_train_state(const std::filesystem::path& weights_path, DetectionModel& model, ModelEMA& ema,
                             Optimizer& optimizer, GradScaler& scaler) {
-  std::filesystem::path sp = state_path_for(weights_path);
-  YE_CHECK(std::filesystem::exists(sp), "cannot resume from ", weights_path.string(), ": its training state ",
-           sp.string(), " is missing (was the run finished and stripped?)");
-  io::SafeTensorsFile f = io::read_safetensors(sp.string());
-  auto meta = f.metadata;
-  YE_CHECK(meta["format"] == "yolo-engine-train-state-v1", sp.string(), " is not a yolo-engine training state");
+  TrainState st = read_train_state_info(weights_path);
+  io::SafeTensorsFile f = io::read_safetensors(state_path_for(weights_path).string());
   restore(f, "model.values", model.parameters().values());
   restore(f, "model.buffers", model.buffers().values());
   restore(f, "model.grads", model.parameters().grads());
@@ -96,19 +94,65 @@ TrainState load_train_state(const std::filesystem::path& weights_path, Detection
   std::vector<float> scv(size_t(sc.numel()));
   std::memcpy(scv.data(), sc.bytes.data(), sc.bytes.size());
   scaler.load_state(scv);
-  TrainState st;
   st.scaler = scv;
-  auto c = nlohmann::json::parse(meta["counters"]);
-  st.counters.epoch = c["epoch"];
-  st.counters.ema_updates = c["ema_updates"];
-  st.counters.optimizer_steps = c["optimizer_steps"];
-  st.counters.last_opt_step = c["last_opt_step"];
-  st.counters.best_fitness = c["best_fitness"];
-  st.counters.elapsed_s = c["elapsed_s"];
-  st.args_yaml = meta["args_yaml"];
   ema.updates = st.counters.ema_updates;
   optimizer.set_steps(st.counters.optimizer_steps);
   return st;
+}
+
+std::map<std::string, std::string> safetensors_metadata(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  YE_CHECK(in, "cannot open ", path.string());
+  unsigned char len_bytes[8] = {};
+  in.read(reinterpret_cast<char*>(len_bytes), 8);
+  uint64_t len = 0;
+  for (int i = 7; i >= 0; --i) len = (len << 8) | len_bytes[i];
+  YE_CHECK(in && len > 0 && len < (uint64_t(1) << 28), path.string(), ": not a safetensors file (bad header length)");
+  std::string header(size_t(len), '\0');
+  in.read(header.data(), std::streamsize(len));
+  YE_CHECK(in, path.string(), ": truncated safetensors header");
+  std::map<std::string, std::string> out;
+  try {
+    nlohmann::json j = nlohmann::json::parse(header);
+    if (j.contains("__metadata__"))
+      for (const auto& [k, v] : j["__metadata__"].items()) out[k] = v.get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    YE_CHECK(false, path.string(), ": bad safetensors header: ", e.what());
+  }
+  return out;
+}
+
+TrainState read_train_state_info(const std::filesystem::path& weights_path) {
+  std::filesystem::path sp = state_path_for(weights_path);
+  YE_CHECK(std::filesystem::exists(sp), "cannot resume from ", weights_path.string(), ": its training state ",
+           sp.string(), " is missing (was the run finished and stripped?)");
+  auto meta = safetensors_metadata(sp);
+  YE_CHECK(meta["format"] == "yolo-engine-train-state-v1", sp.string(), " is not a yolo-engine training state");
+  TrainState st;
+  try {
+    auto c = nlohmann::json::parse(meta["counters"]);
+    st.counters.epoch = c.at("epoch");
+    st.counters.ema_updates = c.at("ema_updates");
+    st.counters.optimizer_steps = c.at("optimizer_steps");
+    st.counters.last_opt_step = c.at("last_opt_step");
+    st.counters.best_fitness = c.at("best_fitness");
+    st.counters.elapsed_s = c.at("elapsed_s");
+    st.counters.finished = c.value("finished", false);  // absent in states written before the flag
+  } catch (const nlohmann::json::exception& e) {
+    YE_CHECK(false, sp.string(), ": bad training counters: ", e.what());
+  }
+  st.args_yaml = meta["args_yaml"];
+  return st;
+}
+
+void check_resumable(const TrainCounters& counters, int64_t epochs, const std::filesystem::path& checkpoint) {
+  if (!counters.finished && counters.epoch < epochs) return;
+  std::string early = counters.finished && counters.epoch < epochs
+                          ? " (stopped early after epoch " + std::to_string(counters.epoch) + ")"
+                          : "";
+  throw Error(checkpoint.string() + " training to " + std::to_string(epochs) + " epochs is finished" + early +
+              ", nothing to resume.\nStart a new training without resuming, i.e. 'yolo train --weights " +
+              checkpoint.string() + " --data ...'");
 }
 
 }  // namespace ye::yolo

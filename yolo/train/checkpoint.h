@@ -21,6 +21,7 @@ struct TrainCounters {
   int64_t last_opt_step = -1;
   double best_fitness = -1;
   double elapsed_s = 0;       // training time before this checkpoint (results.csv "time")
+  bool finished = false;      // training ended (all epochs, or early stopping): nothing to resume
 };
 
 // Metadata keys of weight files: "model" (model name or config path), "scale", "nc", "names" (JSON list),
@@ -45,5 +46,15 @@ void save_train_state(const std::filesystem::path& weights_path, DetectionModel&
 // Restores arenas, EMA, optimizer buffers and scaler in place; returns the counters and arguments.
 TrainState load_train_state(const std::filesystem::path& weights_path, DetectionModel& model, ModelEMA& ema,
                             Optimizer& optimizer, GradScaler& scaler);
+// The counters and arguments of the training state beside `weights_path`, read from the file's
+// header only (no tensors); throws ye::Error naming the file when it is missing or not a state.
+TrainState read_train_state_info(const std::filesystem::path& weights_path);
+
+// The "__metadata__" of a safetensors file, read from its header only.
+std::map<std::string, std::string> safetensors_metadata(const std::filesystem::path& path);
+
+// Throws ye::Error, in the reference's words, when the run of `checkpoint` has nothing left to resume
+// (finished, or its epoch counter already at `epochs`).
+void check_resumable(const TrainCounters& counters, int64_t epochs, const std::filesystem::path& checkpoint);
 
 }  // namespace ye::yolo

@@ -42,6 +42,10 @@ data::AugmentOptions augment_options(const TrainArgs& a) {
 }  // namespace
 
 void Trainer::State::setup() {
+  if (args.resume.enabled()) {
+    YE_CHECK(args.resume.is_text(), "resume=true: the checkpoint must be resolved first (resumed_train_args)");
+    check_resumable(read_train_state_info(args.resume.text).counters, args.epochs, args.resume.text);
+  }
   device = resolve_device(args.device);
   Precision prec = args.resolved_precision();
   if (device.is_cpu() && (prec == Precision::fp16 || prec == Precision::bf16 || prec == Precision::tf32)) {
@@ -62,8 +66,12 @@ void Trainer::State::setup() {
   val_ds = std::make_shared<const data::Dataset>(data::Dataset::load(data_cfg, "val", vopt));
   int nc = args.single_cls ? 1 : data_cfg.nc();
 
-  std::string model_name = args.model.empty() ? "yolov8n" : args.model;
-  spec = load_model_spec(model_name, nc);
+  std::string model_name = args.model.empty() ? "yolov8n" : args.model, scale;
+  if (args.resume.enabled()) {  // model is the checkpoint itself when resuming; its metadata names the model
+    auto meta = safetensors_metadata(args.resume.text);
+    if (!meta["model"].empty()) model_name = meta["model"], scale = meta["scale"];
+  }
+  spec = load_model_spec(model_name, nc, scale);
   model = std::make_unique<DetectionModel>(spec, device, uint64_t(args.seed));
   eval_model = std::make_unique<DetectionModel>(spec, device, uint64_t(args.seed));
   eval_model->set_training(false);
@@ -120,6 +128,7 @@ void Trainer::State::setup() {
     TrainState st = load_train_state(last, *model, *ema, *optimizer, *scaler);
     counters = st.counters;
     elapsed_before = counters.elapsed_s;
+    write_file_atomic(run.file("args.yaml"), to_yaml(args, run.root.string()));
     stopper->best_fitness = std::max(0.0, counters.best_fitness);
     std::printf("Resuming training %s from epoch %lld to %lld total epochs\n", last.string().c_str(),
                 (long long)counters.epoch + 1, (long long)args.epochs);

@@ -52,6 +52,9 @@ TrainSummary Trainer::train() {
     s.counters.elapsed_s = s.elapsed();
     bool is_best = v.fitness > s.counters.best_fitness || s.counters.best_fitness < 0;
     if (is_best) s.counters.best_fitness = v.fitness;
+    bool stopped_after = s.stop_after >= 0 && epoch + 1 >= s.stop_after;
+    bool stop_early = !stopped_after && s.stopper->update(epoch + 1, s.args.val ? std::optional<double>(v.fitness) : std::nullopt);
+    s.counters.finished = final_epoch || stop_early;
     s.save_checkpoints(epoch, v, is_best);
 
     ResultsRow row;
@@ -69,11 +72,11 @@ TrainSummary Trainer::train() {
     s.tb->flush();
     if (s.plots) plot_results(read_results_csv(s.run.file("results.csv")), s.run.file("results.png"));
     summary.epochs_completed = epoch + 1;
-    if (s.stop_after >= 0 && epoch + 1 >= s.stop_after) {
+    if (stopped_after) {
       summary.interrupted = true;
       break;
     }
-    if (s.stopper->update(epoch + 1, s.args.val ? std::optional<double>(v.fitness) : std::nullopt)) {
+    if (stop_early) {
       std::printf("Stopping training early as no improvement observed in last %lld epochs.\n",
                   (long long)s.args.patience);
       break;
