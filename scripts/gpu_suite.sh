@@ -2,7 +2,9 @@
 # The GPU suite, run on a GPU machine from the repository root after scripts/make_device_bundle.sh
 # built .device/ here (carried with the working tree): every GPU test binary, the CUDA benchmarks,
 # and optional end-to-end training runs. Results go to $OUT (default /tmp/ye-gpu-out).
-# Usage: scripts/gpu_suite.sh [tests] [bench] [train]   (no argument = tests)
+# Usage: scripts/gpu_suite.sh [tests] [bench] [peer] [train]   (no argument = tests)
+# BENCHES="bench_a bench_b" limits bench to those binaries; peer runs bench/peer/torch_train_step.py
+# (the reference's own training step) with the wheels carried in .whl/ (ultralytics, ultralytics-thop).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/ye-gpu-out}
@@ -33,11 +35,17 @@ for mode in "${modes[@]}"; do
     bench)
       for b in .device/bin/bench_*; do
         name=$(basename "$b")
+        if [ -n "${BENCHES:-}" ] && [[ " $BENCHES " != *" $name "* ]]; then continue; fi
         echo "=== $name"
         "$b" --benchmark_min_time=0.2 --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
           > "$OUT/$name.txt" 2>&1 || status=1
         tail -25 "$OUT/$name.txt"
       done ;;
+    peer)
+      python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/ye-site .whl/*.whl \
+        && PYTHONPATH=/tmp/ye-site PYTHONUNBUFFERED=1 python3 bench/peer/torch_train_step.py --out "$OUT/peer_train_step.json" \
+        > "$OUT/peer_train_step.txt" 2>&1 || status=1
+      tail -20 "$OUT/peer_train_step.txt" ;;
     train)
       .device/bin/yolo train --data "$shared/datasets/coco128/coco128.yaml" --model yolov8n --epochs "${EPOCHS:-30}" \
         --batch 16 --imgsz 640 --amp --device 0 --project "$OUT/runs" --name coco128 --workers 12 \

@@ -1,8 +1,15 @@
 // CUDA elementwise, copy/convert, reduction and random kernels (grid-stride loops, f32 maths).
+// Binary ops and copies first coalesce their layout (kernels/cuda/strided_layout.h); layouts that end
+// up as rows of contiguous (or broadcast) elements take vectorised row kernels (16-byte accesses), the
+// rest the generic 5-D index walk (kernels/strided_layout.h).
+#include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
 #include "kernels/cuda/dtype_cuda.cuh"
 #include "kernels/cuda/elementwise_cuda.h"
+#include "kernels/cuda/pack.cuh"
+#include "kernels/strided_layout.h"
 #include "kernels/philox.h"
 
 namespace ye::kernels::cuda {
@@ -122,6 +129,39 @@ __global__ void same_type_copy_kernel(const T* src, T* dst, Strided5 l, int64_t 
   }
 }
 
+// Rows x inner elements, V consecutive ones per work item. An operand's inner stride is 1 (V-wide loads;
+// the host checked alignment) or 0 (one value per row, broadcast); out is contiguous.
+template <typename T, int V>
+__global__ void binary_rows_kernel(BinaryOp op, const T* a, const T* b, T* out, RowLayout l) {
+  const int64_t per_row = l.inner / V, items = l.rows * per_row;
+  YE_GRID_LOOP(i, items) {
+    const int64_t r = i / per_row, j = (i - r * per_row) * V;
+    Pack<T, V> va, vb, vo;
+    if (l.inner_a) va = load_pack<T, V>(a + r * l.row_a + j); else va = splat<T, V>(a[r * l.row_a]);
+    if (l.inner_b) vb = load_pack<T, V>(b + r * l.row_b + j); else vb = splat<T, V>(b[r * l.row_b]);
+#pragma unroll
+    for (int v = 0; v < V; ++v) vo.v[v] = from_f32<T>(binary_fn(op, to_f32(va.v[v]), to_f32(vb.v[v])));
+    store_pack(out + r * l.inner + j, vo);
+  }
+}
+
+// Rows of `inner` contiguous elements from src (row stride row_a) to dst (row stride row_b), converting.
+template <typename S, typename D, int V>
+__global__ void copy_rows_kernel(const S* src, D* dst, RowLayout l) {
+  const int64_t per_row = l.inner / V, items = l.rows * per_row;
+  YE_GRID_LOOP(i, items) {
+    const int64_t r = i / per_row, j = (i - r * per_row) * V;
+    Pack<S, V> in = load_pack<S, V>(src + r * l.row_a + j);
+    Pack<D, V> o;
+#pragma unroll
+    for (int v = 0; v < V; ++v) {
+      if constexpr (std::is_same_v<S, D>) o.v[v] = in.v[v];
+      else o.v[v] = from_f32<D>(to_f32(in.v[v]));
+    }
+    store_pack(dst + r * l.row_b + j, o);
+  }
+}
+
 // One block per output element group: blockDim.x threads cooperate over `len` for one (o, i).
 template <typename T>
 __global__ void sum_axis_kernel(const T* x, T* out, int64_t outer, int64_t len, int64_t inner) {
@@ -164,6 +204,13 @@ __global__ void fill_kernel(T* dst, int64_t n, float v) {
   YE_GRID_LOOP(i, n) dst[i] = tv;
 }
 
+// 16-byte stores over n / V packs (dst aligned); the tail is filled by fill_kernel.
+template <typename T, int V>
+__global__ void fill_vec_kernel(T* dst, int64_t packs, float v) {
+  const Pack<T, V> p = splat<T, V>(from_f32<T>(v));
+  YE_GRID_LOOP(i, packs) store_pack(dst + i * V, p);
+}
+
 template <typename T>
 __global__ void uniform_kernel(T* dst, int64_t n, float lo, float hi, uint64_t seed, uint64_t offset) {
   // Explicit round-to-nearest ops: no FMA contraction, so the numbers equal the CPU's bit for bit.
@@ -198,9 +245,25 @@ void unary_backward(UnaryOp op, DType t, const void* x, const void* y, const voi
   check_launch();
 }
 
-void binary(BinaryOp op, DType t, const void* a, const void* b, void* out, const Strided5& l, cudaStream_t s) {
-  int64_t n = l.numel();
+void binary(BinaryOp op, DType t, const void* a, const void* b, void* out, const Strided5& layout, cudaStream_t s) {
+  const int64_t n = layout.numel();
   if (n == 0) return;
+  const Strided5 l = coalesce(layout);
+  RowLayout rows;
+  if (as_rows(l, /*broadcast_inner=*/true, rows)) {
+    const int V = int(16 / dtype_size(t));
+    const size_t e = dtype_size(t);
+    const bool vec = vectorisable(rows, V, a, e, b, e, out, e);
+    const int64_t items = rows.rows * (rows.inner / (vec ? V : 1));
+    YE_DISPATCH_FLOAT(t, T, {
+      if (vec)
+        binary_rows_kernel<T, 16 / sizeof(T)><<<grid_for(items), kBlock, 0, s>>>(op, (const T*)a, (const T*)b, (T*)out, rows);
+      else
+        binary_rows_kernel<T, 1><<<grid_for(items), kBlock, 0, s>>>(op, (const T*)a, (const T*)b, (T*)out, rows);
+    });
+    check_launch();
+    return;
+  }
   YE_DISPATCH_FLOAT(t, T,
                     binary_kernel<T><<<grid_for(n), kBlock, 0, s>>>(op, (const T*)a, (const T*)b, (T*)out, l, n));
   check_launch();
@@ -218,9 +281,26 @@ void pow_scalar(DType t, const void* x, void* y, int64_t n, float p, cudaStream_
   check_launch();
 }
 
-void copy_convert(const void* src, DType st, void* dst, DType dt, const Strided5& l, cudaStream_t s) {
-  int64_t n = l.numel();
+void copy_convert(const void* src, DType st, void* dst, DType dt, const Strided5& layout, cudaStream_t s) {
+  const int64_t n = layout.numel();
   if (n == 0) return;
+  const Strided5 l = coalesce(layout);
+  RowLayout rows;
+  if (as_rows(l, /*broadcast_inner=*/false, rows)) {
+    // V elements per access: 16 bytes of the wider of the two types.
+    const int V = int(16 / std::max(dtype_size(st), dtype_size(dt)));
+    const bool vec = vectorisable(rows, V, src, dtype_size(st), dst, dtype_size(dt));
+    const int64_t items = rows.rows * (rows.inner / (vec ? V : 1));
+    YE_DISPATCH_ALL(st, S, YE_DISPATCH_ALL(dt, D, {
+      constexpr int kV = int(16 / (sizeof(S) > sizeof(D) ? sizeof(S) : sizeof(D)));
+      if (vec)
+        copy_rows_kernel<S, D, kV><<<grid_for(items), kBlock, 0, s>>>((const S*)src, (D*)dst, rows);
+      else
+        copy_rows_kernel<S, D, 1><<<grid_for(items), kBlock, 0, s>>>((const S*)src, (D*)dst, rows);
+    }));
+    check_launch();
+    return;
+  }
   if (st == dt) {
     YE_DISPATCH_ALL(st, T, same_type_copy_kernel<T><<<grid_for(n), kBlock, 0, s>>>((const T*)src, (T*)dst, l, n));
   } else {
@@ -254,7 +334,13 @@ void axpy(DType t, float alpha, const void* src, void* dst, int64_t n, cudaStrea
 
 void fill(void* dst, DType t, int64_t n, float value, cudaStream_t s) {
   if (n == 0) return;
-  YE_DISPATCH_ALL(t, T, fill_kernel<T><<<grid_for(n), kBlock, 0, s>>>((T*)dst, n, value));
+  YE_DISPATCH_ALL(t, T, {
+    constexpr int V = int(16 / sizeof(T));
+    int64_t packs = (reinterpret_cast<uintptr_t>(dst) % 16 == 0) ? n / V : 0;
+    if (packs > 0) fill_vec_kernel<T, V><<<grid_for(packs), kBlock, 0, s>>>((T*)dst, packs, value);
+    if (n > packs * V)
+      fill_kernel<T><<<grid_for(n - packs * V), kBlock, 0, s>>>((T*)dst + packs * V, n - packs * V, value);
+  });
   check_launch();
 }
 

@@ -5,6 +5,7 @@
 
 #include "engine/cuda_check.h"
 #include "kernels/cuda/dtype_cuda.cuh"
+#include "kernels/cuda/pack.cuh"
 #include "kernels/cuda/pool_cuda.h"
 
 namespace ye::kernels::cuda {
@@ -115,28 +116,40 @@ __global__ void max_pool_backward_kernel(PoolGeom g, int64_t ho, int64_t wo, con
   }
 }
 
-template <typename T>
+// Nearest 2x upsampling on NHWC, V consecutive channels per thread (V = 1, or 16 bytes when the
+// channel count and the pointers allow it).
+template <typename T, int V>
 __global__ void upsample_forward_kernel(const T* __restrict__ x, int64_t n, int64_t h, int64_t w, int64_t c,
                                         T* __restrict__ y) {
-  const int64_t total = n * 4 * h * w * c;
+  const int64_t cv = c / V, total = n * 4 * h * w * cv;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t k = i % c, p = i / c;
+    int64_t k = (i % cv) * V, p = i / cv;
     int64_t ox = p % (2 * w), oy = (p / (2 * w)) % (2 * h), b = p / (4 * w * h);
-    y[i] = x[((b * h + oy / 2) * w + ox / 2) * c + k];
+    store_pack(y + p * c + k, load_pack<T, V>(x + ((b * h + oy / 2) * w + ox / 2) * c + k));
   }
 }
 
-template <typename T>
+template <typename T, int V>
 __global__ void upsample_backward_kernel(const T* __restrict__ gy, int64_t n, int64_t h, int64_t w, int64_t c,
                                          T* __restrict__ gx) {
-  const int64_t total = n * h * w * c;
+  const int64_t cv = c / V, total = n * h * w * cv;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t k = i % c, p = i / c;
+    int64_t k = (i % cv) * V, p = i / cv;
     int64_t ix = p % w, iy = (p / w) % h, b = p / (w * h);
     const T* s00 = gy + ((b * 2 * h + 2 * iy) * 2 * w + 2 * ix) * c + k;
     const T* s10 = s00 + 2 * w * c;
-    gx[i] = from_f32<T>((to_f32(s00[0]) + to_f32(s00[c])) + (to_f32(s10[0]) + to_f32(s10[c])));
+    Pack<T, V> a = load_pack<T, V>(s00), bb = load_pack<T, V>(s00 + c), cc = load_pack<T, V>(s10),
+               d = load_pack<T, V>(s10 + c), o;
+#pragma unroll
+    for (int v = 0; v < V; ++v)
+      o.v[v] = from_f32<T>((to_f32(a.v[v]) + to_f32(bb.v[v])) + (to_f32(cc.v[v]) + to_f32(d.v[v])));
+    store_pack(gx + p * c + k, o);
   }
+}
+
+bool vec_channels(int64_t c, size_t elem, const void* a, const void* b) {
+  const int64_t V = int64_t(16 / elem);
+  return c % V == 0 && reinterpret_cast<uintptr_t>(a) % 16 == 0 && reinterpret_cast<uintptr_t>(b) % 16 == 0;
 }
 }  // namespace
 
@@ -163,17 +176,31 @@ void max_pool2d_backward(DType t, const PoolGeom& g, const void* gy, const int32
 
 void upsample_nearest2x_forward(DType t, const void* x, int64_t n, int64_t h, int64_t w, int64_t c, void* y,
                                 cudaStream_t s) {
-  int64_t total = n * 4 * h * w * c;
-  YE_DISPATCH_FLOAT(t, T, upsample_forward_kernel<T><<<grid_for(total), 256, 0, s>>>(
-                              static_cast<const T*>(x), n, h, w, c, static_cast<T*>(y)));
+  const bool vec = vec_channels(c, dtype_size(t), x, y);
+  YE_DISPATCH_FLOAT(t, T, {
+    constexpr int V = int(16 / sizeof(T));
+    if (vec)
+      upsample_forward_kernel<T, V><<<grid_for(n * 4 * h * w * (c / V)), 256, 0, s>>>(static_cast<const T*>(x), n, h, w,
+                                                                                     c, static_cast<T*>(y));
+    else
+      upsample_forward_kernel<T, 1><<<grid_for(n * 4 * h * w * c), 256, 0, s>>>(static_cast<const T*>(x), n, h, w, c,
+                                                                                static_cast<T*>(y));
+  });
   YE_CUDA_LAUNCH_CHECK();
 }
 
 void upsample_nearest2x_backward(DType t, const void* gy, int64_t n, int64_t h, int64_t w, int64_t c, void* gx,
                                  cudaStream_t s) {
-  int64_t total = n * h * w * c;
-  YE_DISPATCH_FLOAT(t, T, upsample_backward_kernel<T><<<grid_for(total), 256, 0, s>>>(
-                              static_cast<const T*>(gy), n, h, w, c, static_cast<T*>(gx)));
+  const bool vec = vec_channels(c, dtype_size(t), gy, gx);
+  YE_DISPATCH_FLOAT(t, T, {
+    constexpr int V = int(16 / sizeof(T));
+    if (vec)
+      upsample_backward_kernel<T, V><<<grid_for(n * h * w * (c / V)), 256, 0, s>>>(static_cast<const T*>(gy), n, h, w,
+                                                                                  c, static_cast<T*>(gx));
+    else
+      upsample_backward_kernel<T, 1><<<grid_for(n * h * w * c), 256, 0, s>>>(static_cast<const T*>(gy), n, h, w, c,
+                                                                             static_cast<T*>(gx));
+  });
   YE_CUDA_LAUNCH_CHECK();
 }
 

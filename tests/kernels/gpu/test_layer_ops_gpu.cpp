@@ -92,7 +92,9 @@ TEST_CASE("conv2d CUDA: f32 master weight with f16 input, and the algorithm cach
 }
 
 TEST_CASE("batch_norm CUDA (fused SiLU or not, training and eval) matches CPU") {
-  for (const Shape& s : {Shape{4, 33, 37, 40}, Shape{2, 5, 7, 3}})
+  // C=40 and 48 take the vectorised reductions (48 channels: 42 row lanes, a non-power-of-two tree),
+  // C=3 the scalar kernels.
+  for (const Shape& s : {Shape{4, 33, 37, 40}, Shape{2, 40, 40, 48}, Shape{2, 5, 7, 3}})
     for (bool training : {true, false})
       for (bool silu : {false, true})
         for (const Tol& t : kTols) {
@@ -142,8 +144,9 @@ TEST_CASE("max_pool2d and upsample CUDA match CPU") {
   for (const Tol& t : kTols) {
     test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::max_pool2d(v[0], 5, 1, 2); },
                               {grad_input(Shape{2, 20, 20, 64})}, DType::f32, 0, 0, "max_pool2d SPPF f32");
-    test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::upsample_nearest2x(v[0]); },
-                              {grad_input(Shape{2, 7, 9, 13})}, t.dtype, t.atol, t.rtol, "upsample_nearest2x");
+    for (int64_t c : {13, 16, 64})  // 16-byte vector path when the channels allow it
+      test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::upsample_nearest2x(v[0]); },
+                                {grad_input(Shape{2, 7, 9, c})}, t.dtype, t.atol, t.rtol, "upsample_nearest2x");
   }
 }
 

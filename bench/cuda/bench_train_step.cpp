@@ -1,0 +1,128 @@
+// Google Benchmark of one whole training step on the GPU (forward, detection loss, backward with f16
+// loss scaling, SGD step with unscale/clip, scaler update, zero_grad, EMA update) for yolov8n/s at 640
+// on a fixed device-resident batch (the data pipeline is bench_data's), with images/s as the rate.
+// BM_train_step_phases synchronises after each phase: GPU-inclusive ms per phase, and the host's
+// enqueue time (no syncs) of BM_train_step says whether the step is bound by the CPU or the GPU.
+// Each BM_train_step_phases run brackets one step with cudaProfilerStart/Stop, so a kernel profiler
+// started with --profile-from-start off sees exactly whole warm steps (docs/PERFORMANCE.md).
+#include <benchmark/benchmark.h>
+#include <cuda_profiler_api.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/allocator.h"
+#include "engine/ops.h"
+#include "engine/optimizer.h"
+#include "yolo/loss/detection_loss.h"
+#include "yolo/model/detection_model.h"
+
+namespace {
+
+using namespace ye;
+using Clock = std::chrono::steady_clock;
+
+const char* const kModels[] = {"yolov8n", "yolov8s"};
+constexpr int kImgsz = 640, kNc = 80;
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+// A model with its loss, optimizer, scaler and EMA, and a fixed batch of random images with ~8 boxes
+// per image (one image in 16 with 60), as the trainer builds them.
+struct StepRig {
+  Device dev = Device::cuda(0);
+  std::unique_ptr<yolo::DetectionModel> model;
+  std::unique_ptr<yolo::DetectionLoss> loss;
+  std::unique_ptr<Optimizer> opt;
+  std::unique_ptr<GradScaler> scaler;
+  std::unique_ptr<ModelEMA> ema;
+  Tensor input, targets;
+
+  StepRig(const std::string& name, int batch) {
+    model = std::make_unique<yolo::DetectionModel>(yolo::load_model_spec(name, kNc), dev, 0);
+    model->set_training(true);
+    loss = std::make_unique<yolo::DetectionLoss>(kNc);
+    auto groups = model->param_groups(0.01f, 0.937f, 5e-4f);
+    opt = std::make_unique<Optimizer>(OptimizerKind::sgd, model->parameters(), groups, 0.999f, 1e-8f, true);
+    scaler = std::make_unique<GradScaler>(dev, true);
+    ema = std::make_unique<ModelEMA>(model->parameters().values(), model->buffers().values());
+    Tensor img = Tensor::empty({batch, kImgsz, kImgsz, 3}, DType::f32, dev);
+    Generator gen(7);
+    ops::uniform_(img, 0.0f, 1.0f, gen);
+    input = ops::cast(img, DType::f16);
+    std::vector<float> rows;
+    uint64_t s = 12345;
+    auto next = [&s] { return float((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / float(1 << 24); };
+    for (int b = 0; b < batch; ++b) {
+      int n = b % 16 == 0 ? 60 : 8;
+      for (int k = 0; k < n; ++k) {
+        float w = 0.05f + 0.4f * next(), h = 0.05f + 0.4f * next();
+        rows.insert(rows.end(), {float(b), float(int(next() * kNc) % kNc), w / 2 + (1 - w) * next(),
+                                 h / 2 + (1 - h) * next(), w, h});
+      }
+    }
+    targets = Tensor::from_vector(rows, {int64_t(rows.size() / 6), 6});
+  }
+
+  // One step; with `phase_ms` the device is synchronised after each phase and the times added there.
+  void step(double* phase_ms = nullptr) {
+    auto t = Clock::now();
+    auto mark = [&](int i) {
+      if (!phase_ms) return;
+      ops::synchronize(dev);
+      phase_ms[i] += ms_since(t);
+      t = Clock::now();
+    };
+    yolo::DetectOutput out = model->forward(input);
+    mark(0);
+    yolo::LossResult l = (*loss)(out.feats, targets, kImgsz, kImgsz);
+    mark(1);
+    scaler->scale_loss(l.total).backward();
+    mark(2);
+    opt->step(*scaler, 10.0f);
+    scaler->update();
+    model->parameters().zero_grad();
+    ema->update(model->parameters().values(), model->buffers().values());
+    mark(3);
+  }
+};
+
+void BM_train_step(benchmark::State& state) {
+  StepRig rig(kModels[state.range(0)], int(state.range(1)));
+  state.SetLabel(std::string(kModels[state.range(0)]) + " b" + std::to_string(state.range(1)) + " f16 640");
+  for (int i = 0; i < 3; ++i) rig.step();  // cuDNN algorithm search, allocator warm-up
+  ops::synchronize(rig.dev);
+  double enqueue_ms = 0;
+  for (auto _ : state) {
+    auto t = Clock::now();
+    rig.step();
+    enqueue_ms += ms_since(t);
+    ops::synchronize(rig.dev);
+  }
+  state.counters["images/s"] = benchmark::Counter(double(state.iterations() * state.range(1)), benchmark::Counter::kIsRate);
+  state.counters["host_enqueue_ms"] = benchmark::Counter(enqueue_ms, benchmark::Counter::kAvgIterations);
+  state.counters["reserved_GiB"] = double(allocator_stats(rig.dev).bytes_reserved) / double(1ull << 30);
+}
+
+void BM_train_step_phases(benchmark::State& state) {
+  StepRig rig(kModels[state.range(0)], int(state.range(1)));
+  state.SetLabel(std::string(kModels[state.range(0)]) + " b" + std::to_string(state.range(1)) + " f16 640, synced phases");
+  for (int i = 0; i < 3; ++i) rig.step();
+  ops::synchronize(rig.dev);
+  cudaProfilerStart();
+  rig.step();
+  ops::synchronize(rig.dev);
+  cudaProfilerStop();
+  double ms[4] = {0, 0, 0, 0};
+  for (auto _ : state) rig.step(ms);
+  const char* names[4] = {"forward_ms", "loss_ms", "backward_ms", "optimizer_ema_ms"};
+  for (int i = 0; i < 4; ++i) state.counters[names[i]] = benchmark::Counter(ms[i], benchmark::Counter::kAvgIterations);
+}
+
+}  // namespace
+
+BENCHMARK(BM_train_step)->ArgsProduct({{0, 1}, {16, 64}})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_train_step_phases)->ArgsProduct({{0, 1}, {16, 64}})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_MAIN();
