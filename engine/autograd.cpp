@@ -78,16 +78,19 @@ void run_backward(const Tensor& root, const Tensor& grad) {
   auto& meta = *root.impl()->autograd;
   if (!meta.grad_fn) {
     accumulate_leaf(meta, g);
+    if (meta.on_grad_ready) meta.on_grad_ready();
     return;
   }
-  // Count, for every reachable node, how many edges point to it.
+  // Count, for every reachable node, how many edges point to it (and to leaves with a ready hook).
   std::unordered_map<Node*, int> deps;
+  std::unordered_map<AutogradMeta*, int> leaf_deps;
   std::vector<Node*> stack{meta.grad_fn.get()};
   deps[meta.grad_fn.get()] = 0;
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     for (auto& e : n->inputs) {
+      if (e.leaf && e.leaf->on_grad_ready) leaf_deps[e.leaf.get()]++;
       if (!e.node) continue;
       auto [it, inserted] = deps.try_emplace(e.node.get(), 0);
       it->second++;
@@ -117,6 +120,7 @@ void run_backward(const Tensor& root, const Tensor& grad) {
       Edge& e = node->inputs[i];
       Tensor gi = i < gin.size() ? gin[i] : Tensor();
       if (e.leaf && gi.defined()) accumulate_leaf(*e.leaf, gi);
+      if (e.leaf && e.leaf->on_grad_ready && --leaf_deps[e.leaf.get()] == 0) e.leaf->on_grad_ready();
       if (!e.node) continue;
       Node* next = e.node.get();
       if (gi.defined()) {

@@ -23,6 +23,10 @@ struct AutogradMeta {
   bool requires_grad = false;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
+  // Leaves only: called once per backward pass that reaches this leaf, right after its last
+  // contribution of the pass was accumulated into grad (grad is final for the pass; called even when
+  // every contribution was undefined). Data-parallel training launches gradient all-reduces from it.
+  std::function<void()> on_grad_ready;
 };
 
 // Given the gradient of the op's output, returns one gradient per recorded input (undefined = none).
