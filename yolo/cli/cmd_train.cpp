@@ -1,13 +1,18 @@
 // `yolo train`: parses the reference's argument forms (--key value, --key=value, key=value) with
 // yolo/config/train_args.h, resumes a run with --resume [checkpoint] (bare: the newest last checkpoint
 // under runs/), runs the embedded default when no --data is given, and turns Ctrl-C into a clean stop
-// that saves last.safetensors (exit status 130).
+// that saves last.safetensors (exit status 130). Several devices (--device 0,1 or --device cpu --world N)
+// start one process per rank through launcher.h unless this process already is a rank (RANK set).
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 
+#include "engine/dist/dist_env.h"
+#include "engine/error.h"
 #include "yolo/cli/commands.h"
+#include "yolo/cli/launcher.h"
+#include "yolo/config/devices.h"
 #include "yolo/config/train_args.h"
 #include "yolo/train/resume_args.h"
 #include "yolo/train/trainer.h"
@@ -20,28 +25,54 @@ void on_sigint(int) {
   if (g_stop_requested.exchange(true)) std::_Exit(130);  // a second Ctrl-C ends at once
 }
 
-int run_train(const std::vector<std::string>& raw, bool force_default) {
+int run_train(const std::vector<std::string>& given, bool force_default, const char* subcommand) {
+  std::vector<std::string> raw = given;
+  const int world_flag = yolo::take_world_flag(raw);
+  const dist::DistEnv env = dist::read_dist_env();
+  const bool quiet = env.distributed() && !env.main_rank();  // ranks other than 0 do not log
   yolo::ParsedTrainArgs parsed = yolo::parse_train_args(raw);
   if (parsed.help) {
     std::printf("%s", yolo::train_help_text().c_str());
+    std::printf("\nSeveral processes (docs/DISTRIBUTED.md): --device 0,1,2,3 trains on 4 GPUs, one process each\n"
+                "(batch is the total over all GPUs); --device cpu --world N runs N CPU processes. Under torchrun\n"
+                "--no-python, mpirun or srun the ranks come from RANK/WORLD_SIZE/LOCAL_RANK (or the MPI/Slurm\n"
+                "equivalents) and MASTER_ADDR/MASTER_PORT. YE_DIST_TIMEOUT (seconds, default 1800) bounds every wait.\n");
     return 0;
   }
   yolo::TrainArgs args = parsed.args;
   if (args.resume.enabled()) {
     std::filesystem::path ckpt = yolo::resume_checkpoint(parsed);
-    if (!args.resume.is_text())
+    if (!args.resume.is_text() && !quiet)
       std::printf("Resuming the most recent checkpoint under %s: %s\n", yolo::resume_search_dir(parsed).c_str(),
                   ckpt.c_str());
     for (const auto& k : yolo::ignored_resume_keys(parsed))
-      std::printf("--resume: --%s is ignored (a resumed run keeps its saved settings; only --imgsz, --batch, "
+      if (!quiet) std::printf("--resume: --%s is ignored (a resumed run keeps its saved settings; only --imgsz, --batch, "
                   "--device and --close_mosaic may change)\n", k.c_str());
     args = yolo::resumed_train_args(parsed, ckpt);
   } else if (force_default || args.data.empty()) {
     args = yolo::embedded_default_args(args, parsed.explicit_keys);
   }
+  if (!env.distributed()) {
+    yolo::LaunchSpec spec = yolo::launch_spec(args.device, world_flag);
+    if (spec.spawn()) {
+      std::vector<std::string> argv{"yolo", subcommand};
+      argv.insert(argv.end(), given.begin(), given.end());
+      return launch_ranks(argv, spec.world);
+    }
+  } else {
+    YE_CHECK(world_flag == 0 || world_flag == env.world_size, "--world ", world_flag, " but WORLD_SIZE=",
+             env.world_size, " (", env.source, ")");
+  }
   std::signal(SIGINT, on_sigint);
-  yolo::Trainer trainer(args, &g_stop_requested);
-  yolo::TrainSummary s = trainer.train();
+  yolo::TrainSummary s;
+  try {
+    yolo::Trainer trainer(args, &g_stop_requested);
+    s = trainer.train();
+  } catch (const Error& e) {
+    if (!env.distributed()) throw;
+    throw Error("rank " + std::to_string(env.rank) + ": " + e.what());
+  }
+  if (quiet) return s.interrupted ? 130 : 0;
   if (!s.interrupted)
     std::printf("final: mAP50 %.4f  mAP50-95 %.4f  P %.4f  R %.4f  (%s)\n", s.map50, s.map50_95, s.precision,
                 s.recall, s.save_dir.c_str());
@@ -59,7 +90,7 @@ void add_train_command(CLI::App& app) {
   cmd->prefix_command();
   cmd->set_help_flag();
   cmd->callback([cmd] {
-    int rc = run_train(remaining_args(cmd), false);
+    int rc = run_train(remaining_args(cmd), false, "train");
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }
@@ -69,7 +100,7 @@ void add_demo_command(CLI::App& app) {
   cmd->prefix_command();
   cmd->set_help_flag();
   cmd->callback([cmd] {
-    int rc = run_train(remaining_args(cmd), true);
+    int rc = run_train(remaining_args(cmd), true, "demo");
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }

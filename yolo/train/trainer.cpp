@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "engine/allocator.h"
+#include "engine/dist/dist_env.h"
+#include "yolo/config/devices.h"
 #include "engine/ops.h"
 #include "yolo/run/atomic_file.h"
 #include "yolo/run/console.h"
@@ -15,21 +17,44 @@
 
 namespace ye::yolo {
 
+bool Trainer::State::agree_stop(bool local) {
+  if (!comm) return local;
+  return comm->all_reduce_host(local ? 1.0 : 0.0, dist::HostOp::max) > 0.5;
+}
+
 double Trainer::State::elapsed() const {
   return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 namespace {
-Device resolve_device(const std::string& text) {
-  if (text.empty()) return cuda_available() ? Device::cuda(0) : Device::cpu();
-  YE_CHECK(text.find(',') == std::string::npos, "--device ", text,
-           ": training on several GPUs (one process per GPU over NCCL) is not available yet; use one device");
+Device check_device(const std::string& text) {
   Device d = Device::parse(text);
   if (d.is_cuda()) {
     YE_CHECK(built_with_cuda(), "--device ", text, ": this build has no CUDA backend; use --device cpu");
     YE_CHECK(d.index < cuda_device_count(), "--device ", text, ": only ", cuda_device_count(), " CUDA device(s) present");
   }
   return d;
+}
+
+// One device per process. In a distributed run a list (--device 0,1) names this node's devices and
+// LOCAL_RANK picks one; a single GPU or no --device means cuda:LOCAL_RANK (modulo the visible devices,
+// for launchers that already restrict CUDA_VISIBLE_DEVICES per process); cpu means CPU ranks.
+Device resolve_device(const std::string& text, const dist::DistEnv& env) {
+  std::vector<std::string> list = split_device_list(text);
+  if (!env.distributed()) {
+    if (list.empty()) return cuda_available() ? Device::cuda(0) : Device::cpu();
+    YE_CHECK(list.size() == 1, "--device ", text, ": several devices need one process each; run `yolo train` "
+             "directly (it spawns them) or under torchrun/mpirun/srun with RANK and WORLD_SIZE set");
+    return check_device(list[0]);
+  }
+  if (list.size() > 1) {
+    YE_CHECK(size_t(env.local_rank) < list.size(), "--device ", text, " lists ", list.size(), " devices but LOCAL_RANK=",
+             env.local_rank);
+    return check_device(list[size_t(env.local_rank)]);
+  }
+  if (!list.empty() && Device::parse(list[0]).is_cpu()) return Device::cpu();
+  if (!cuda_available()) return Device::cpu();
+  return check_device(std::to_string(env.local_rank % cuda_device_count()));
 }
 
 data::AugmentOptions augment_options(const TrainArgs& a) {
@@ -46,10 +71,17 @@ void Trainer::State::setup() {
     YE_CHECK(args.resume.is_text(), "resume=true: the checkpoint must be resolved first (resumed_train_args)");
     check_resumable(read_train_state_info(args.resume.text).counters, args.epochs, args.resume.text);
   }
-  device = resolve_device(args.device);
+  denv = dist::read_dist_env();
+  main_rank = denv.main_rank();
+  device = resolve_device(args.device, denv);
+  if (denv.distributed()) {
+    comm = dist::make_communicator(denv, device, dist::dist_timeout());
+    if (main_rank)
+      std::printf("DDP: %d processes (%s), this rank on %s\n", denv.world_size, comm->backend(), device.str().c_str());
+  }
   Precision prec = args.resolved_precision();
   if (device.is_cpu() && (prec == Precision::fp16 || prec == Precision::bf16 || prec == Precision::tf32)) {
-    if (args.amp || prec != Precision::fp16) std::printf("precision: the CPU trains in fp32\n");
+    if (main_rank && (args.amp || prec != Precision::fp16)) std::printf("precision: the CPU trains in fp32\n");
     prec = Precision::fp32;
   }
   act_dtype = prec == Precision::fp16 ? DType::f16 : prec == Precision::bf16 ? DType::bf16 : DType::f32;
@@ -63,7 +95,7 @@ void Trainer::State::setup() {
   dopt.fraction = args.fraction;
   train_ds = std::make_shared<const data::Dataset>(data::Dataset::load(data_cfg, "train", dopt));
   data::DatasetOptions vopt;
-  val_ds = std::make_shared<const data::Dataset>(data::Dataset::load(data_cfg, "val", vopt));
+  if (main_rank) val_ds = std::make_shared<const data::Dataset>(data::Dataset::load(data_cfg, "val", vopt));
   int nc = args.single_cls ? 1 : data_cfg.nc();
 
   std::string model_name = args.model.empty() ? "yolov8n" : args.model, scale;
@@ -72,38 +104,53 @@ void Trainer::State::setup() {
     if (!meta["model"].empty()) model_name = meta["model"], scale = meta["scale"];
   }
   spec = load_model_spec(model_name, nc, scale);
-  model = std::make_unique<DetectionModel>(spec, device, uint64_t(args.seed));
-  eval_model = std::make_unique<DetectionModel>(spec, device, uint64_t(args.seed));
-  eval_model->set_training(false);
+  // The reference seeds each rank with seed + 1 + RANK (RANK = -1 when single); rank 0's initial
+  // weights are then broadcast to every rank.
+  uint64_t seed = uint64_t(args.seed) + (denv.distributed() ? uint64_t(1 + denv.rank) : 0);
+  model = std::make_unique<DetectionModel>(spec, device, seed);
+  if (main_rank) {
+    eval_model = std::make_unique<DetectionModel>(spec, device, seed);
+    eval_model->set_training(false);
+  }
   if (args.pretrained.is_text()) {
     LoadReport r = model->load_state_dict(io::read_safetensors(args.pretrained.text), false);
-    std::printf("Transferred %d/%d items from pretrained weights\n", r.transferred, r.total);
+    if (main_rank) std::printf("Transferred %d/%d items from pretrained weights\n", r.transferred, r.total);
   }
-  std::printf("%s\n", summary_line(spec, int(args.imgsz)).c_str());
+  if (main_rank) std::printf("%s\n", summary_line(spec, int(args.imgsz)).c_str());
 
   batch = args.batch;
   YE_CHECK(batch > 0, "--batch ", batch, ": AutoBatch (-1 or a fraction) is not supported; give a batch size");
+  const int64_t world = denv.world_size;
+  YE_CHECK(batch % world == 0, "--batch ", batch, " must be a multiple of the number of processes (", world,
+           "): each rank trains on batch / ", world, " images");
+  const int64_t rank_batch = batch / world;
   accumulate = resolve_accumulate(args.accumulate, args.nbs, batch);
   weight_decay = scaled_weight_decay(args.weight_decay, batch, accumulate, args.nbs);
 
   int64_t cpus = int64_t(std::max(1u, std::thread::hardware_concurrency()));
-  int64_t workers = loader_workers(args.workers, cpus, device.is_cuda() ? 1 : 0);
+  int64_t workers = loader_workers(args.workers, cpus, device.is_cuda() || denv.distributed() ? denv.local_world_size : 0);
   data::LoaderOptions lo;
   lo.imgsz = int(args.imgsz);
-  lo.batch_size = int(batch);
+  lo.batch_size = int(rank_batch);
   lo.workers = int(workers);
+  // One shuffle for all ranks (the distributed sampler needs it): the loader's seed is shared, and its
+  // augmentation is keyed by (seed, epoch, image), so ranks never repeat each other's draws.
   lo.seed = uint64_t(args.seed);
+  lo.rank = denv.rank;
+  lo.world_size = denv.world_size;
   lo.cache_ram = args.cache_mode() == "ram";
   lo.aug = augment_options(args);
   train_loader = std::make_unique<data::Loader>(train_ds, lo);
-  data::LoaderOptions vo = data::LoaderOptions::validation(int(args.imgsz), int(batch) * 2, int(workers) * 2);
-  val_loader = std::make_unique<data::Loader>(val_ds, vo);
+  if (main_rank) {
+    data::LoaderOptions vo = data::LoaderOptions::validation(int(args.imgsz), int(rank_batch) * 2, int(workers) * 2);
+    val_loader = std::make_unique<data::Loader>(val_ds, vo);
+  }
   nb = int64_t(train_loader->num_batches());
   nw = warmup_iterations(args.warmup_epochs, nb);
 
   int64_t iterations = auto_optimizer_iterations(int64_t(train_ds->size()), batch, args.nbs, args.epochs);
   opt_choice = choose_optimizer(args.optimizer, args.lr0, args.momentum, args.warmup_bias_lr, nc, iterations);
-  if (args.optimizer == "auto") std::printf("%s\n", optimizer_auto_line(args.lr0, args.momentum).c_str());
+  if (args.optimizer == "auto" && main_rank) std::printf("%s\n", optimizer_auto_line(args.lr0, args.momentum).c_str());
   std::vector<ParamGroup> groups = model->param_groups(float(opt_choice.lr), float(opt_choice.momentum),
                                                        float(weight_decay));
   OptimizerKind kind = opt_choice.name == "SGD" ? OptimizerKind::sgd : OptimizerKind::adamw;
@@ -111,7 +158,8 @@ void Trainer::State::setup() {
            " is not available in this engine; use SGD, AdamW or auto");
   optimizer = std::make_unique<Optimizer>(kind, model->parameters(), groups, 0.999f, 1e-8f, true);
   for (auto& g : optimizer->groups()) initial_lr.push_back(g.initial_lr);
-  std::printf("%s\n", optimizer_line(opt_choice.name, opt_choice.lr, opt_choice.momentum, groups[2].count,
+  if (main_rank)
+    std::printf("%s\n", optimizer_line(opt_choice.name, opt_choice.lr, opt_choice.momentum, groups[2].count,
                                      groups[1].count, weight_decay, groups[0].count)
                           .c_str());
   scaler = std::make_unique<GradScaler>(device, loss_scaling);
@@ -128,14 +176,19 @@ void Trainer::State::setup() {
     TrainState st = load_train_state(last, *model, *ema, *optimizer, *scaler);
     counters = st.counters;
     elapsed_before = counters.elapsed_s;
-    write_file_atomic(run.file("args.yaml"), to_yaml(args, run.root.string()));
     stopper->best_fitness = std::max(0.0, counters.best_fitness);
-    std::printf("Resuming training %s from epoch %lld to %lld total epochs\n", last.string().c_str(),
-                (long long)counters.epoch + 1, (long long)args.epochs);
-  } else {
+    if (main_rank)
+      std::printf("Resuming training %s from epoch %lld to %lld total epochs\n", last.string().c_str(),
+                  (long long)counters.epoch + 1, (long long)args.epochs);
+  } else if (main_rank) {
     run = create_run_dir(args.project, args.name, args.exist_ok);
-    write_file_atomic(run.file("args.yaml"), to_yaml(args, run.root.string()));
   }
+  if (comm) {
+    ddp = std::make_unique<DataParallel>(*comm, *model);
+    ddp->broadcast_state();  // every rank starts from rank 0's weights (and resumed state)
+  }
+  if (!main_rank) return;
+  write_file_atomic(run.file("args.yaml"), to_yaml(args, run.root.string()));
   tb = std::make_unique<TensorBoardWriter>(run.root);
   if (plots && !args.resume.enabled()) {
     std::vector<LabelBox> labels;
@@ -163,7 +216,7 @@ std::vector<BatchBox> batch_boxes(const data::Batch& b) {
 void Trainer::State::run_epoch(int64_t epoch) {
   // Also true for the first epoch of a resumed run that starts past the close_mosaic epoch.
   if (!mosaic_closed && args.close_mosaic > 0 && epoch >= args.epochs - args.close_mosaic) {
-    std::printf("Closing dataloader mosaic\n");
+    if (main_rank) std::printf("Closing dataloader mosaic\n");
     train_loader->close_mosaic();
     mosaic_closed = true;
   }
@@ -172,7 +225,7 @@ void Trainer::State::run_epoch(int64_t epoch) {
   for (size_t g = 0; g < optimizer->groups().size(); ++g)
     optimizer->groups()[g].lr = float(scheduled_lr(initial_lr[g], lf));
   model->set_training(true);
-  std::printf("%s\n", train_progress_header().c_str());
+  if (main_rank) std::printf("%s\n", train_progress_header().c_str());
   Tensor loss_sum = Tensor::zeros({4}, DType::f32, device);
   auto epoch_start = std::chrono::steady_clock::now();
   auto last_print = epoch_start;
@@ -192,21 +245,31 @@ void Trainer::State::run_epoch(int64_t epoch) {
     }
     Tensor input = images_to_input(b.images, b.batch_size, b.height, b.width, device, act_dtype);
     Tensor targets = Tensor::from_vector(b.targets, {int64_t(b.num_targets()), 6});
+    if (ddp) ddp->before_forward();  // rank 0's BN buffers, as DDP's broadcast_buffers=True
     DetectOutput out = model->forward(input);
     LossResult lr = (*criterion)(out.feats, targets, b.height, b.width);
-    scaler->scale_loss(lr.total).backward();
+    const bool step = should_step(ni, counters.last_opt_step, accumulate);
+    if (ddp) {
+      // loss x world_size with averaged gradients = the sum of the ranks' gradients (the reference's
+      // DDP semantics). Only a stepping micro-batch all-reduces: the average of the accumulated sum.
+      ddp->begin_backward(step);
+      scaler->scale_loss(ddp->scale_loss(lr.total)).backward();
+      ddp->end_backward();
+    } else {
+      scaler->scale_loss(lr.total).backward();
+    }
     ops::add_(loss_sum, lr.components);
-    if (should_step(ni, counters.last_opt_step, accumulate)) {
+    if (step) {
       optimizer->step(*scaler, args.max_grad_norm > 0 ? float(args.max_grad_norm) : 10.0f);
       scaler->update();
       model->parameters().zero_grad();
-      ema->update(model->parameters().values(), model->buffers().values());
+      if (main_rank) ema->update(model->parameters().values(), model->buffers().values());
       counters.last_opt_step = ni;
       counters.optimizer_steps++;
       counters.ema_updates = ema->updates;
     }
     images += b.batch_size;
-    if (plots && std::find(plot_iters.begin(), plot_iters.end(), ni) != plot_iters.end()) {
+    if (main_rank && plots && std::find(plot_iters.begin(), plot_iters.end(), ni) != plot_iters.end()) {
       std::vector<std::string> paths;
       for (auto& m : b.meta) paths.push_back(m.path);
       plot_batch(b.images, b.batch_size, b.height, b.width, batch_boxes(b), data_cfg.names,
@@ -215,7 +278,14 @@ void Trainer::State::run_epoch(int64_t epoch) {
     ++i;
     auto now = std::chrono::steady_clock::now();
     bool last = i == nb;
-    bool stopping = stop && stop->load();
+    bool stopping = agree_stop(stop && stop->load());
+    if (!main_rank) {
+      if (stopping) {
+        interrupted = true;
+        break;
+      }
+      continue;
+    }
     if (last || stopping || std::chrono::duration<double>(now - last_print).count() > 1.0) {
       last_print = now;
       std::vector<float> l = loss_sum.to_vector();
@@ -229,7 +299,7 @@ void Trainer::State::run_epoch(int64_t epoch) {
       p.done = i;
       p.total = nb;
       p.elapsed_s = std::chrono::duration<double>(now - epoch_start).count();
-      p.images_per_s = double(images) / std::max(p.elapsed_s, 1e-9);
+      p.images_per_s = double(images * denv.world_size) / std::max(p.elapsed_s, 1e-9);  // all ranks
       if (device.is_cuda()) p.gpu_util = gpu.utilization_text(unsigned(device.index));
       std::printf("\r%s", format_train_progress(p).c_str());
       std::fflush(stdout);
@@ -241,7 +311,7 @@ void Trainer::State::run_epoch(int64_t epoch) {
       break;
     }
   }
-  std::printf("\n");
+  if (main_rank) std::printf("\n");
 }
 
 Trainer::Trainer(TrainArgs args, const std::atomic<bool>* stop) : s_(std::make_unique<State>()) {

@@ -1,6 +1,7 @@
 // The training driver (Trainer::train): epochs, end-of-epoch validation with the EMA weights,
 // results.csv / TensorBoard / results.png, checkpoints (last, best, epochN, atomic) and the final
-// validation of best.
+// validation of best; in a distributed run rank 0 alone does the end-of-epoch work and its stop
+// decision reaches every rank.
 #include <cstdio>
 
 #include "engine/allocator.h"
@@ -38,50 +39,35 @@ TrainSummary Trainer::train() {
   for (int64_t epoch = first; epoch < s.args.epochs; ++epoch) {
     s.run_epoch(epoch);
     if (s.interrupted) {
-      EpochValidation none;
-      s.save_checkpoints(epoch, none, false);
-      std::printf("Interrupted: saved %s (resume with --resume %s)\n", (s.run.weights / "last.safetensors").c_str(),
-                  (s.run.weights / "last.safetensors").c_str());
+      if (s.main_rank) {
+        EpochValidation none;
+        s.save_checkpoints(epoch, none, false);
+        std::printf("Interrupted: saved %s (resume with --resume %s)\n", (s.run.weights / "last.safetensors").c_str(),
+                    (s.run.weights / "last.safetensors").c_str());
+      }
       summary.interrupted = true;
       break;
     }
     bool final_epoch = epoch + 1 == s.args.epochs;
-    EpochValidation v;
-    if (s.args.val || final_epoch) v = s.validate(false);
-    s.counters.epoch = epoch + 1;
-    s.counters.elapsed_s = s.elapsed();
-    bool is_best = v.fitness > s.counters.best_fitness || s.counters.best_fitness < 0;
-    if (is_best) s.counters.best_fitness = v.fitness;
     bool stopped_after = s.stop_after >= 0 && epoch + 1 >= s.stop_after;
-    bool stop_early = !stopped_after && s.stopper->update(epoch + 1, s.args.val ? std::optional<double>(v.fitness) : std::nullopt);
-    s.counters.finished = final_epoch || stop_early;
-    s.save_checkpoints(epoch, v, is_best);
-
-    ResultsRow row;
-    row.epoch = epoch + 1;
-    row.time = s.elapsed();
-    row.train_loss = s.epoch_train_loss;
-    row.precision = v.precision, row.recall = v.recall, row.map50 = v.map50, row.map50_95 = v.map50_95;
-    row.val_loss = v.loss;
-    for (size_t g = 0; g < 3 && g < s.optimizer->groups().size(); ++g) row.lr[g] = s.optimizer->groups()[g].lr;
-    row.images_per_s = s.epoch_images_per_s;
-    row.gpu_mem_gb = double(allocator_stats(s.device).peak_bytes_in_use) / double(1ull << 30);
-    row.skipped_steps = long(s.scaler->skipped_steps());
-    append_results_row(s.run.file("results.csv"), row);
-    log_epoch_scalars(*s.tb, row);
-    s.tb->flush();
-    if (s.plots) plot_results(read_results_csv(s.run.file("results.csv")), s.run.file("results.png"));
+    bool stop_early = false;
+    if (s.main_rank) stop_early = s.end_epoch(epoch, final_epoch, stopped_after);
+    // Rank 0's patience decision reaches every rank (the other ranks wait here while it validates).
+    stop_early = s.agree_stop(stop_early);
     summary.epochs_completed = epoch + 1;
     if (stopped_after) {
       summary.interrupted = true;
       break;
     }
     if (stop_early) {
-      std::printf("Stopping training early as no improvement observed in last %lld epochs.\n",
-                  (long long)s.args.patience);
+      if (s.main_rank)
+        std::printf("Stopping training early as no improvement observed in last %lld epochs.\n",
+                    (long long)s.args.patience);
       break;
     }
   }
+  if (s.comm) s.comm->shutdown();  // every rank is done with collectives; the others may now exit
+  if (!s.main_rank) return summary;
   summary.skipped_steps = s.scaler->skipped_steps();
   if (summary.skipped_steps > 0)
     std::printf("fp16 loss scaling skipped %lld optimizer step(s) with non-finite gradients\n",
@@ -97,6 +83,36 @@ TrainSummary Trainer::train() {
   summary.best_fitness = s.counters.best_fitness;
   std::printf("%s\n", results_saved_line(s.run.root.string()).c_str());
   return summary;
+}
+
+// Rank 0's end of an epoch: validation, best fitness, patience, checkpoints, results.csv, TensorBoard
+// and results.png. Returns whether patience stops the run.
+bool Trainer::State::end_epoch(int64_t epoch, bool final_epoch, bool stopped_after) {
+  EpochValidation v;
+  if (args.val || final_epoch) v = validate(false);
+  counters.epoch = epoch + 1;
+  counters.elapsed_s = elapsed();
+  bool is_best = v.fitness > counters.best_fitness || counters.best_fitness < 0;
+  if (is_best) counters.best_fitness = v.fitness;
+  bool stop_early = !stopped_after && stopper->update(epoch + 1, args.val ? std::optional<double>(v.fitness) : std::nullopt);
+  counters.finished = final_epoch || stop_early;
+  save_checkpoints(epoch, v, is_best);
+
+  ResultsRow row;
+  row.epoch = epoch + 1;
+  row.time = elapsed();
+  row.train_loss = epoch_train_loss;
+  row.precision = v.precision, row.recall = v.recall, row.map50 = v.map50, row.map50_95 = v.map50_95;
+  row.val_loss = v.loss;
+  for (size_t g = 0; g < 3 && g < optimizer->groups().size(); ++g) row.lr[g] = optimizer->groups()[g].lr;
+  row.images_per_s = epoch_images_per_s;
+  row.gpu_mem_gb = double(allocator_stats(device).peak_bytes_in_use) / double(1ull << 30);
+  row.skipped_steps = long(scaler->skipped_steps());
+  append_results_row(run.file("results.csv"), row);
+  log_epoch_scalars(*tb, row);
+  tb->flush();
+  if (plots) plot_results(read_results_csv(run.file("results.csv")), run.file("results.png"));
+  return stop_early;
 }
 
 }  // namespace ye::yolo

@@ -9,6 +9,7 @@
 
 #include "data/dataset_yaml.h"
 #include "data/loader.h"
+#include "engine/dist/communicator.h"
 #include "engine/optimizer.h"
 #include "yolo/config/epoch_rules.h"
 #include "yolo/config/schedule.h"
@@ -19,6 +20,7 @@
 #include "yolo/run/run_dir.h"
 #include "yolo/run/tensorboard.h"
 #include "yolo/train/checkpoint.h"
+#include "yolo/train/data_parallel.h"
 #include "yolo/train/trainer.h"
 
 namespace ye::yolo {
@@ -32,6 +34,12 @@ struct Trainer::State {
   TrainArgs args;
   const std::atomic<bool>* stop = nullptr;
   Device device;
+  // Distributed run (WORLD_SIZE > 1): the process group and DDP wrapper; rank 0 alone logs,
+  // validates, keeps the EMA and writes files (main_rank).
+  dist::DistEnv denv;
+  std::unique_ptr<dist::Communicator> comm;
+  std::unique_ptr<DataParallel> ddp;
+  bool main_rank = true;
   DType act_dtype = DType::f32;
   bool loss_scaling = false;
 
@@ -69,7 +77,11 @@ struct Trainer::State {
   void run_epoch(int64_t epoch);
   EpochValidation validate(bool final_eval);
   void save_checkpoints(int64_t epoch, const EpochValidation& v, bool is_best);
+  bool end_epoch(int64_t epoch, bool final_epoch, bool stopped_after);  // rank 0; true = patience stop
   double elapsed() const;
+  // Every rank's stop request (Ctrl-C) or decision (rank 0: patience) combined: true on all ranks
+  // when any rank asks (one host reduction over the process group; local value when single).
+  bool agree_stop(bool local);
 };
 
 }  // namespace ye::yolo

@@ -1,0 +1,140 @@
+// Spawning and supervising the rank processes (see launcher.h). Children run in their own process
+// group, so a terminal Ctrl-C reaches them once, forwarded by this process.
+#include "yolo/cli/launcher.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "engine/dist/tcp.h"
+#include "engine/error.h"
+
+namespace ye::cli {
+namespace {
+// Signals received by the launcher (signal handlers need process-wide flags).
+std::atomic<int> g_forward_signal{0};
+void on_signal(int sig) { g_forward_signal.store(sig); }
+
+pid_t spawn_rank(const std::string& exe, const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  std::vector<char*> args, envp;
+  std::vector<std::string> a = argv;
+  a[0] = exe;
+  for (auto& s : a) args.push_back(s.data());
+  args.push_back(nullptr);
+  std::vector<std::string> e = env;
+  for (auto& s : e) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {  // async-signal-safe calls only until exec
+    ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string status_text(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+}  // namespace
+
+int launch_ranks(const std::vector<std::string>& argv, int world) {
+  std::error_code ec;
+  std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  YE_CHECK(!ec, "cannot find this program's path (/proc/self/exe) to start the ranks: ", ec.message());
+  int port = dist::free_tcp_port();
+  std::vector<std::string> base;
+  static const char* kOwn[] = {"RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="};
+  for (char** e = environ; *e; ++e) {
+    bool own = false;
+    for (const char* k : kOwn) own = own || std::strncmp(*e, k, std::strlen(k)) == 0;
+    if (!own) base.push_back(*e);
+  }
+  std::printf("DDP: starting %d processes (MASTER_ADDR=127.0.0.1 MASTER_PORT=%d)\n", world, port);
+  std::fflush(stdout);
+  struct sigaction sa {}, old_int{}, old_term{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+
+  std::vector<pid_t> pids(size_t(world), -1);
+  std::vector<int> status(size_t(world), 0);
+  std::vector<bool> done(size_t(world), false);
+  for (int r = 0; r < world; ++r) {
+    std::vector<std::string> env = base;
+    for (auto kv : {std::pair<std::string, int>{"RANK", r}, {"WORLD_SIZE", world}, {"LOCAL_RANK", r},
+                    {"LOCAL_WORLD_SIZE", world}, {"MASTER_PORT", port}})
+      env.push_back(kv.first + "=" + std::to_string(kv.second));
+    env.push_back("MASTER_ADDR=127.0.0.1");
+    pids[size_t(r)] = spawn_rank(exe, argv, env);
+    if (pids[size_t(r)] < 0) {
+      std::fprintf(stderr, "error: could not start rank %d: %s\n", r, std::strerror(errno));
+      for (int k = 0; k < r; ++k) ::kill(pids[size_t(k)], SIGKILL);
+      for (int k = 0; k < r; ++k) ::waitpid(pids[size_t(k)], nullptr, 0);
+      return 1;
+    }
+  }
+
+  int failed_rank = -1, result = 0;
+  bool interrupted = false;
+  auto stop_deadline = std::chrono::steady_clock::time_point::max();
+  int remaining = world;
+  while (remaining > 0) {
+    if (int sig = g_forward_signal.exchange(0)) {
+      interrupted = interrupted || sig == SIGINT;
+      for (int r = 0; r < world; ++r)
+        if (!done[size_t(r)]) ::kill(pids[size_t(r)], sig);
+    }
+    int st = 0;
+    pid_t pid = ::waitpid(-1, &st, WNOHANG);
+    if (pid > 0) {
+      for (int r = 0; r < world; ++r) {
+        if (pids[size_t(r)] != pid || done[size_t(r)]) continue;
+        done[size_t(r)] = true;
+        status[size_t(r)] = st;
+        --remaining;
+        bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        bool stopped_by_ctrl_c = interrupted && WIFEXITED(st) && WEXITSTATUS(st) == 130;
+        if (!ok && !stopped_by_ctrl_c && failed_rank < 0) {
+          failed_rank = r;
+          result = WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1;
+          std::fprintf(stderr, "error: rank %d (pid %d) failed with %s; stopping the other ranks\n", r, int(pid),
+                       status_text(st).c_str());
+          for (int k = 0; k < world; ++k)
+            if (!done[size_t(k)]) ::kill(pids[size_t(k)], SIGTERM);
+          stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        }
+      }
+      continue;
+    }
+    if (std::chrono::steady_clock::now() > stop_deadline) {
+      for (int k = 0; k < world; ++k)
+        if (!done[size_t(k)]) ::kill(pids[size_t(k)], SIGKILL);
+      stop_deadline = std::chrono::steady_clock::time_point::max();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (failed_rank >= 0) {
+    std::fprintf(stderr, "error: distributed training failed: rank %d of %d exited with %s (see its messages above)\n",
+                 failed_rank, world, status_text(status[size_t(failed_rank)]).c_str());
+    return result;
+  }
+  return interrupted ? 130 : 0;
+}
+
+}  // namespace ye::cli
