@@ -3,6 +3,7 @@
 #include "yolo/cli/launcher.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ std::atomic<int> g_forward_signal{0};
 void on_signal(int sig) { g_forward_signal.store(sig); }
 
 pid_t spawn_rank(const std::string& exe, const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  pid_t parent = ::getpid();
   std::vector<char*> args, envp;
   std::vector<std::string> a = argv;
   a[0] = exe;
@@ -34,6 +36,8 @@ pid_t spawn_rank(const std::string& exe, const std::vector<std::string>& argv, c
   pid_t pid = ::fork();
   if (pid == 0) {  // async-signal-safe calls only until exec
     ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // the launcher killed outright: the ranks go with it
+    if (::getppid() != parent) ::_exit(1);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
