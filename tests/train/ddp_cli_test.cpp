@@ -1,7 +1,8 @@
 // `yolo train --device cpu --world 2` end to end with the real binary: two CPU ranks train a tiny
 // synthetic dataset and rank 0 alone writes the run (one run folder, one results row per epoch, one
 // TensorBoard file, checkpoints, one log); a batch that does not split over the ranks is refused;
-// a rank killed mid-run ends the launcher with a non-zero status and a message naming that rank.
+// a rank killed mid-run ends the launcher with a non-zero status and a message naming that rank;
+// the device-list and --world rules that decide how many processes start.
 #include <signal.h>
 
 #include <chrono>
@@ -13,6 +14,8 @@
 #include "data/synth.h"
 #include "run/run_test_util.h"
 #include "train/child_process.h"
+#include "engine/error.h"
+#include "yolo/config/devices.h"
 #include "yolo/run/results_csv.h"
 #include "yolo/train/checkpoint.h"
 
@@ -128,4 +131,37 @@ TEST_CASE("yolo train --world 2: a rank killed mid-run stops the run, naming the
   CHECK(contains(log, "rank 1 of 2 exited with signal Killed"));
   CHECK(::kill(survivor, 0) != 0);  // rank 0 was stopped and reaped, not left running
   fs::remove_all(dir);
+}
+
+TEST_CASE("device lists, --world and the number of processes") {
+  CHECK(yolo::split_device_list("0,1, 2") == std::vector<std::string>{"0", "1", "2"});
+  CHECK(yolo::split_device_list("[0, 1]") == std::vector<std::string>{"0", "1"});
+  CHECK(yolo::split_device_list("").empty());
+  std::vector<std::string> argv{"--data", "x.yaml", "--world", "3", "--epochs", "2"};
+  CHECK(yolo::take_world_flag(argv) == 3);
+  CHECK(argv == std::vector<std::string>{"--data", "x.yaml", "--epochs", "2"});
+  argv = {"world=2", "--amp"};
+  CHECK(yolo::take_world_flag(argv) == 2);
+  CHECK(argv == std::vector<std::string>{"--amp"});
+  argv = {"--world=4"};
+  CHECK(yolo::take_world_flag(argv) == 4);
+  argv = {"--epochs", "2"};
+  CHECK(yolo::take_world_flag(argv) == 0);
+  argv = {"--world", "0"};
+  CHECK_THROWS_WITH_AS(yolo::take_world_flag(argv), doctest::Contains("--world expects a positive number"), Error);
+
+  yolo::LaunchSpec g = yolo::launch_spec("0,1,2,3", 0);
+  CHECK(g.world == 4);
+  CHECK_FALSE(g.cpu);
+  CHECK(g.devices == std::vector<std::string>{"0", "1", "2", "3"});
+  CHECK(yolo::launch_spec("0", 0).world == 1);
+  CHECK_FALSE(yolo::launch_spec("", 0).spawn());
+  yolo::LaunchSpec c = yolo::launch_spec("cpu", 2);
+  CHECK(c.cpu);
+  CHECK(c.world == 2);
+  CHECK(c.spawn());
+  CHECK_THROWS_WITH_AS(yolo::launch_spec("0,1", 3), doctest::Contains("--world 3 does not match"), Error);
+  CHECK_THROWS_WITH_AS(yolo::launch_spec("", 2), doctest::Contains("add --device cpu"), Error);
+  CHECK_THROWS_WITH_AS(yolo::launch_spec("0,0", 0), doctest::Contains("listed twice"), Error);
+  CHECK_THROWS_WITH_AS(yolo::launch_spec("0,cpu", 0), doctest::Contains("cannot be mixed"), Error);
 }

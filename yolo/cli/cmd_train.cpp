@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "engine/device.h"
 #include "engine/dist/dist_env.h"
 #include "engine/error.h"
 #include "yolo/cli/commands.h"
@@ -55,6 +56,13 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
   if (!env.distributed()) {
     yolo::LaunchSpec spec = yolo::launch_spec(args.device, world_flag);
     if (spec.spawn()) {
+      for (const auto& d : spec.devices) {  // fail here, once, rather than in every rank
+        Device dev = Device::parse(d);
+        YE_CHECK(dev.is_cuda() && built_with_cuda(), "--device ", args.device, ": ", d,
+                 " is not a CUDA device of this build; use GPU indices, or --device cpu --world N");
+        YE_CHECK(dev.index < cuda_device_count(), "--device ", args.device, ": only ", cuda_device_count(),
+                 " CUDA device(s) present");
+      }
       std::vector<std::string> argv{"yolo", subcommand};
       argv.insert(argv.end(), given.begin(), given.end());
       return launch_ranks(argv, spec.world);

@@ -60,8 +60,11 @@ LaunchSpec launch_spec(const std::string& device, int world_flag) {
     s.world = world_flag > 0 ? world_flag : 1;
     return s;
   }
-  for (const auto& d : list)
-    YE_CHECK(d != "cpu" && d != "CPU", "--device ", device, ": cpu cannot be mixed with GPUs");
+  for (size_t i = 0; i < list.size(); ++i) {
+    YE_CHECK(list[i] != "cpu" && list[i] != "CPU", "--device ", device, ": cpu cannot be mixed with GPUs");
+    for (size_t j = 0; j < i; ++j)
+      YE_CHECK(list[i] != list[j], "--device ", device, ": ", list[i], " is listed twice (one process per GPU)");
+  }
   YE_CHECK(world_flag == 0 || world_flag == int(list.size()), "--world ", world_flag, " does not match --device ",
            device, " (", list.size(), " device(s)); --world is for CPU processes, GPU runs use one per device");
   s.world = int(list.size());

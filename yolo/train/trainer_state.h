@@ -34,11 +34,8 @@ struct Trainer::State {
   TrainArgs args;
   const std::atomic<bool>* stop = nullptr;
   Device device;
-  // Distributed run (WORLD_SIZE > 1): the process group and DDP wrapper; rank 0 alone logs,
-  // validates, keeps the EMA and writes files (main_rank).
+  // Distributed run (WORLD_SIZE > 1): rank 0 alone logs, validates, keeps the EMA and writes files.
   dist::DistEnv denv;
-  std::unique_ptr<dist::Communicator> comm;
-  std::unique_ptr<DataParallel> ddp;
   bool main_rank = true;
   DType act_dtype = DType::f32;
   bool loss_scaling = false;
@@ -72,6 +69,9 @@ struct Trainer::State {
   bool mosaic_closed = false;
   std::array<double, 3> epoch_train_loss{};
   double epoch_images_per_s = 0;
+  // The process group and the DDP wrapper (declared last: destroyed before the model they hook).
+  std::unique_ptr<dist::Communicator> comm;
+  std::unique_ptr<DataParallel> ddp;
 
   void setup();
   void run_epoch(int64_t epoch);

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The distributed GPU suite, run on a machine with 2+ GPUs from the repository root after
+# scripts/make_device_bundle.sh built .device/ here (like scripts/gpu_suite.sh, whose environment set-up
+# it shares): the NCCL tests (test_dist_gpu) and the CPU distributed tests, then short 2-GPU
+# `yolo train --device 0,1` runs. NVLink multicast stays off (NCCL_NVLS_ENABLE=0). Results go to $OUT
+# (default /tmp/ye-ddp-out): one log per mode plus copies of the runs' results.csv at the top level.
+# Usage: scripts/gpu_ddp_suite.sh [tests] [coco8] [coco128] [compare] [interrupt] [kill]   (none = tests coco8)
+#   coco8 / coco128: yolov8s --amp on 2 GPUs (EPOCHS, default 3 / 10; BATCH default 32)
+#   compare: the coco128 settings on 1 GPU, for the speed-up (img/s columns of results.csv)
+#   interrupt: SIGINT to the launcher mid-run must save last.safetensors and exit 130; --resume finishes
+#   kill: SIGKILL of rank 1 mid-run must end the launcher non-zero within 60 s, naming rank 1
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/ye-ddp-out}
+mkdir -p "$OUT"
+NV=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
+libs=$PWD/.device/lib
+for d in "$NV"/*/lib /usr/local/cuda/lib64; do [ -d "$d" ] && libs="$libs:$d"; done
+export LD_LIBRARY_PATH="$libs:${LD_LIBRARY_PATH:-}"
+export NCCL_NVLS_ENABLE=0
+export YE_DIST_TIMEOUT=${YE_DIST_TIMEOUT:-600}
+src_dir=$(strings .device/bin/test_dist_gpu 2>/dev/null | grep -m1 -o '^/[^ ]*/main$' || echo /work/main)
+if [ "$src_dir" != "$PWD" ] && [ ! -e "$src_dir" ]; then mkdir -p "$(dirname "$src_dir")" && ln -sfn "$PWD" "$src_dir"; fi
+shared="$(dirname "$src_dir")/shared"
+if [ ! -e "$shared/datasets" ] && [ -d .device/datasets ]; then mkdir -p "$shared" && ln -sfn "$PWD/.device/datasets" "$shared/datasets"; fi
+YOLO=.device/bin/yolo
+gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | wc -l)
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.txt" 2>&1
+nvidia-smi topo -m >> "$OUT/gpu.txt" 2>&1
+echo "GPUs: $gpus" | tee -a "$OUT/gpu.txt"
+[ "$gpus" -ge 2 ] || { echo "the distributed GPU suite needs 2 GPUs"; exit 77; }
+
+# train <name> <dataset yaml> <epochs> <device> [extra args...]: one run, its log and results.csv in $OUT.
+train() {
+  local name=$1 data=$2 epochs=$3 device=$4; shift 4
+  rm -rf "$OUT/runs/$name"
+  $YOLO train --data "$data" --model yolov8s --epochs "$epochs" --batch "${BATCH:-32}" --imgsz 640 --amp \
+    --device "$device" --project "$OUT/runs" --name "$name" --workers 8 "$@" > "$OUT/train_$name.txt" 2>&1
+  local rc=$?
+  cp "$OUT/runs/$name/results.csv" "$OUT/results_$name.csv" 2>/dev/null
+  echo "=== train $name (device $device): rc=$rc"; tail -12 "$OUT/train_$name.txt"
+  return $rc
+}
+
+# The pid of the launcher's child with RANK=<rank>.
+rank_pid() {
+  for c in $(cat /proc/"$1"/task/"$1"/children 2>/dev/null); do
+    tr '\0' '\n' < /proc/"$c"/environ 2>/dev/null | grep -qx "RANK=$2" && { echo "$c"; return; }
+  done
+}
+
+modes=("$@"); [ ${#modes[@]} -eq 0 ] && modes=(tests coco8)
+status=0
+for mode in "${modes[@]}"; do
+  case "$mode" in
+    tests)
+      for t in .device/bin/test_dist_gpu .device/bin/test_dist; do
+        echo "=== $t" | tee -a "$OUT/ddp_tests.txt"
+        "$t" >> "$OUT/ddp_tests.txt" 2>&1; rc=$?
+        echo "rc=$rc" | tee -a "$OUT/ddp_tests.txt"
+        tail -4 "$OUT/ddp_tests.txt" | grep -E "test cases|Status|SKIPPED" || true
+        [ $rc -ne 0 ] && status=1
+      done ;;
+    coco8) train ddp_coco8 "$shared/datasets/coco8/coco8.yaml" "${EPOCHS:-3}" 0,1 || status=1 ;;
+    coco128) train ddp_coco128 "$shared/datasets/coco128/coco128.yaml" "${EPOCHS:-10}" 0,1 || status=1 ;;
+    compare) train single_coco128 "$shared/datasets/coco128/coco128.yaml" "${EPOCHS:-10}" 0 || status=1 ;;
+    interrupt)
+      rm -rf "$OUT/runs/ddp_int"
+      $YOLO train --data "$shared/datasets/coco128/coco128.yaml" --model yolov8s --epochs 3 --batch 32 --amp \
+        --device 0,1 --project "$OUT/runs" --name ddp_int > "$OUT/train_ddp_int.txt" 2>&1 &
+      pid=$!
+      for _ in $(seq 600); do grep -q "1/3" "$OUT/train_ddp_int.txt" && break; sleep 0.5; done
+      sleep 5; kill -INT $pid; wait $pid; rc=$?
+      echo "=== interrupt: rc=$rc (want 130)"; tail -5 "$OUT/train_ddp_int.txt"
+      [ $rc -eq 130 ] && [ -f "$OUT/runs/ddp_int/weights/last.safetensors" ] || status=1
+      $YOLO train --resume "$OUT/runs/ddp_int/weights/last.safetensors" > "$OUT/train_ddp_resume.txt" 2>&1; rc=$?
+      echo "=== resume: rc=$rc"; tail -8 "$OUT/train_ddp_resume.txt"
+      cp "$OUT/runs/ddp_int/results.csv" "$OUT/results_ddp_int.csv" 2>/dev/null
+      [ $rc -eq 0 ] || status=1 ;;
+    kill)
+      rm -rf "$OUT/runs/ddp_kill"
+      $YOLO train --data "$shared/datasets/coco128/coco128.yaml" --model yolov8s --epochs 50 --batch 32 --amp \
+        --device 0,1 --project "$OUT/runs" --name ddp_kill > "$OUT/train_ddp_kill.txt" 2>&1 &
+      pid=$!
+      for _ in $(seq 600); do grep -q "1/50" "$OUT/train_ddp_kill.txt" && break; sleep 0.5; done
+      sleep 5; victim=$(rank_pid $pid 1); kill -9 "$victim"; start=$(date +%s)
+      ( sleep 90; kill -9 $pid 2>/dev/null ) & guard=$!
+      wait $pid; rc=$?; kill $guard 2>/dev/null
+      took=$(( $(date +%s) - start ))
+      echo "=== kill rank 1 (pid $victim): launcher rc=$rc after ${took}s (want non-zero, < 60 s)"
+      grep -E "error" "$OUT/train_ddp_kill.txt" | tail -5
+      { [ $rc -ne 0 ] && [ $took -lt 60 ] && grep -q "rank 1" "$OUT/train_ddp_kill.txt"; } || status=1 ;;
+  esac
+done
+exit $status
