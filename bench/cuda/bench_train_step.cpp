@@ -1,8 +1,8 @@
 // Google Benchmark of one whole training step on the GPU (forward, detection loss, backward with f16
 // loss scaling, SGD step with unscale/clip, scaler update, zero_grad, EMA update) for yolov8n/s at 640
 // on a fixed device-resident batch (the data pipeline is bench_data's), with images/s as the rate.
-// BM_train_step_phases synchronises after each phase: GPU-inclusive ms per phase, and the host's
-// enqueue time (no syncs) of BM_train_step says whether the step is bound by the CPU or the GPU.
+// BM_train_step_phases synchronises after each phase: GPU-inclusive ms per phase; BM_train_step's host
+// enqueue times (total and per phase, no syncs) say whether the step is bound by the CPU or the GPU.
 // Each BM_train_step_phases run brackets one step with cudaProfilerStart/Stop, so a kernel profiler
 // started with --profile-from-start off sees exactly whole warm steps (docs/PERFORMANCE.md).
 #include <benchmark/benchmark.h>
@@ -66,12 +66,13 @@ struct StepRig {
     targets = Tensor::from_vector(rows, {int64_t(rows.size() / 6), 6});
   }
 
-  // One step; with `phase_ms` the device is synchronised after each phase and the times added there.
-  void step(double* phase_ms = nullptr) {
+  // One step; with `phase_ms` the times of the four phases are added there, with the device
+  // synchronised after each phase when `sync` (else they are the host's enqueue times).
+  void step(double* phase_ms = nullptr, bool sync = true) {
     auto t = Clock::now();
     auto mark = [&](int i) {
       if (!phase_ms) return;
-      ops::synchronize(dev);
+      if (sync) ops::synchronize(dev);
       phase_ms[i] += ms_since(t);
       t = Clock::now();
     };
@@ -94,15 +95,17 @@ void BM_train_step(benchmark::State& state) {
   state.SetLabel(std::string(kModels[state.range(0)]) + " b" + std::to_string(state.range(1)) + " f16 640");
   for (int i = 0; i < 3; ++i) rig.step();  // cuDNN algorithm search, allocator warm-up
   ops::synchronize(rig.dev);
-  double enqueue_ms = 0;
+  double enqueue_ms = 0, host[4] = {0, 0, 0, 0};
   for (auto _ : state) {
     auto t = Clock::now();
-    rig.step();
+    rig.step(host, false);
     enqueue_ms += ms_since(t);
     ops::synchronize(rig.dev);
   }
   state.counters["images/s"] = benchmark::Counter(double(state.iterations() * state.range(1)), benchmark::Counter::kIsRate);
   state.counters["host_enqueue_ms"] = benchmark::Counter(enqueue_ms, benchmark::Counter::kAvgIterations);
+  const char* names[4] = {"host_fwd_ms", "host_loss_ms", "host_bwd_ms", "host_opt_ms"};
+  for (int i = 0; i < 4; ++i) state.counters[names[i]] = benchmark::Counter(host[i], benchmark::Counter::kAvgIterations);
   state.counters["reserved_GiB"] = double(allocator_stats(rig.dev).bytes_reserved) / double(1ull << 30);
 }
 

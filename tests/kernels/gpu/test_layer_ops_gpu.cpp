@@ -54,6 +54,7 @@ TEST_CASE("conv2d CUDA (cuDNN NHWC) matches CPU") {
       {{1, 11, 9, 24}, {24, 3, 3, 1}, {2, 1, 24}, true},    // depthwise stride 2, odd
       {{1, 8, 7, 12}, {8, 5, 5, 6}, {1, 2, 2}, false},      // groups 2
       {{3, 7, 9, 3}, {16, 3, 3, 3}, {2, 1, 1}, false},      // 3 input channels (first layer)
+      {{2, 6, 8, 5}, {8, 3, 3, 5}, {1, 1, 1}, true},        // 5 channels, with bias
   };
   for (const Case& c : cases)
     for (const Tol& t : kTols) {
@@ -66,6 +67,23 @@ TEST_CASE("conv2d CUDA (cuDNN NHWC) matches CPU") {
           [a, bias](const std::vector<Tensor>& v) { return ops::conv2d(v[0], v[1], bias ? v[2] : Tensor(), a); }, in,
           t.dtype, t.atol, t.rtol, "conv2d");
     }
+}
+
+TEST_CASE("conv2d backward on CUDA is bitwise reproducible in f16 (deterministic cuDNN algorithms)") {
+  if (!test::cuda_present()) return;
+  // The RGB stem at training size, where cuDNN's fastest backward-filter algorithm uses atomics.
+  Tensor x = ops::cast(test::random_uniform({8, 320, 320, 3}, test::fresh_seed(), 0, 1), DType::f16).to(Device::cuda(0));
+  Tensor w0 = test::random_uniform({16, 3, 3, 3}, test::fresh_seed(), -0.3f, 0.3f).to(Device::cuda(0));
+  Tensor r = ops::cast(test::random_uniform({8, 160, 160, 16}, test::fresh_seed()), DType::f16).to(Device::cuda(0));
+  std::vector<std::vector<float>> grads;
+  for (int run = 0; run < 3; ++run) {
+    Tensor w = w0.clone();
+    w.set_requires_grad(true);
+    ops::sum(ops::mul(ops::conv2d(x, w, Tensor(), {2, 1, 1}), r)).backward();
+    grads.push_back(w.grad().to_vector());
+  }
+  CHECK(grads[1] == grads[0]);
+  CHECK(grads[2] == grads[0]);
 }
 
 TEST_CASE("conv2d CUDA: f32 master weight with f16 input, and the algorithm cache") {
