@@ -37,6 +37,15 @@ __device__ __forceinline__ void store16(T* dst, const T* src) {
   *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(src);
 }
 
+// Loads the rows r0, r0 + step, ... (kUnroll of them, those below `rows`) of V channels at column g * V.
+template <typename T, int V>
+__device__ __forceinline__ void load_rows(T (&dst)[kUnroll][V], const T* src, int64_t r0, int64_t step, int64_t rows,
+                                          int C, int g) {
+#pragma unroll
+  for (int u = 0; u < kUnroll; ++u)
+    if (r0 + u * step < rows) load16(dst[u], src + (r0 + u * step) * C + int64_t(g) * V);
+}
+
 inline bool aligned16(const void* ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15u) == 0; }
 
 }  // namespace ye::kernels::cuda::bn

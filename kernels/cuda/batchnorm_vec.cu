@@ -35,9 +35,7 @@ __global__ void forward_vec_kernel(const T* __restrict__ x, int64_t rows, int C,
   const int64_t step = int64_t(gridDim.x) * rows_per_block;
   for (int64_t r0 = int64_t(blockIdx.x) * rows_per_block + t / groups; r0 < rows; r0 += kUnroll * step) {
     alignas(16) T in[kUnroll][V];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u)
-      if (r0 + u * step < rows) load16(in[u], x + (r0 + u * step) * C + int64_t(g) * V);
+    load_rows(in, x, r0, step, rows, C, g);
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       if (r0 + u * step >= rows) break;
@@ -76,13 +74,8 @@ __global__ void backward_input_vec_kernel(const T* __restrict__ x, const T* __re
   for (int64_t r0 = int64_t(blockIdx.x) * rows_per_block + t / groups; r0 < rows; r0 += kUnroll * step) {
     alignas(16) T xin[kUnroll][V];
     alignas(16) T gin[kUnroll][V];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      if (r0 + u * step >= rows) continue;
-      const int64_t off = (r0 + u * step) * C + int64_t(g) * V;
-      load16(xin[u], x + off);
-      load16(gin[u], dy + off);
-    }
+    load_rows(xin, x, r0, step, rows, C, g);
+    load_rows(gin, dy, r0, step, rows, C, g);
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       if (r0 + u * step >= rows) break;
@@ -118,9 +111,7 @@ __global__ void stats_partial_vec_kernel(const T* __restrict__ x, int64_t rows, 
     const int64_t step = int64_t(gridDim.x) * lanes;
     for (int64_t r0 = int64_t(blockIdx.x) * lanes + lane; r0 < rows; r0 += kUnroll * step) {
       alignas(16) T in[kUnroll][V];
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u)
-        if (r0 + u * step < rows) load16(in[u], x + (r0 + u * step) * C + int64_t(g) * V);
+      load_rows(in, x, r0, step, rows, C, g);
 #pragma unroll
       for (int u = 0; u < kUnroll; ++u) {
         if (r0 + u * step >= rows) break;
@@ -180,13 +171,8 @@ __global__ void backward_partial_vec_kernel(const T* __restrict__ x, const T* __
     for (int64_t r0 = int64_t(blockIdx.x) * lanes + lane; r0 < rows; r0 += kUnroll * step) {
       alignas(16) T xin[kUnroll][V];
       alignas(16) T gin[kUnroll][V];
-#pragma unroll
-      for (int u = 0; u < kUnroll; ++u) {
-        if (r0 + u * step >= rows) continue;
-        const int64_t off = (r0 + u * step) * C + int64_t(g) * V;
-        load16(xin[u], x + off);
-        load16(gin[u], dy + off);
-      }
+      load_rows(xin, x, r0, step, rows, C, g);
+      load_rows(gin, dy, r0, step, rows, C, g);
 #pragma unroll
       for (int u = 0; u < kUnroll; ++u) {
         if (r0 + u * step >= rows) break;
