@@ -33,14 +33,16 @@ DistEnv read_dist_env(const EnvLookup& get) {
   static constexpr Names kFamilies[] = {
       {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "torchrun"},
       {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE", "mpi"},
-      {"SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE", "slurm"},
+      // SLURM_STEP_NUM_TASKS is set by srun only: a batch script (SLURM_PROCID=0, SLURM_NTASKS=N
+      // for the whole allocation) is one process, not rank 0 of N.
+      {"SLURM_PROCID", "SLURM_STEP_NUM_TASKS", "SLURM_LOCALID", nullptr, "slurm"},
   };
   for (const Names& n : kFamilies) {
     if (!get(n.rank) || !get(n.world)) continue;
     e.rank = parse_int(get, n.rank, 0);
     e.world_size = parse_int(get, n.world, 1);
     e.local_rank = parse_int(get, n.local_rank, e.rank);
-    e.local_world_size = parse_int(get, n.local_world, e.world_size);
+    e.local_world_size = n.local_world ? parse_int(get, n.local_world, e.world_size) : e.world_size;
     e.source = n.source;
     YE_CHECK(e.world_size >= 1, n.world, "=", e.world_size, ": the world size must be at least 1");
     YE_CHECK(e.rank >= 0 && e.rank < e.world_size, n.rank, "=", e.rank, " is outside 0..", e.world_size - 1,

@@ -1,7 +1,7 @@
 // Where this process sits in a distributed run, read from the environment: RANK / WORLD_SIZE /
 // LOCAL_RANK / LOCAL_WORLD_SIZE / MASTER_ADDR / MASTER_PORT (torchrun and `yolo train --device 0,1`),
-// else OMPI_COMM_WORLD_* (mpirun), else SLURM_PROCID / SLURM_NTASKS / SLURM_LOCALID (srun). Defines
-// DistEnv, read_dist_env() and the collective timeout (YE_DIST_TIMEOUT seconds, default 1800).
+// else OMPI_COMM_WORLD_* (mpirun), else SLURM_PROCID / SLURM_STEP_NUM_TASKS / SLURM_LOCALID (srun).
+// Defines DistEnv, read_dist_env() and the collective timeout (YE_DIST_TIMEOUT s, default 1800).
 #pragma once
 #include <chrono>
 #include <functional>

@@ -185,7 +185,10 @@ TEST_CASE("distributed environment: torchrun, mpirun and Slurm names; bad values
   CHECK(m.source == "mpi");
   CHECK(m.rank == 1);
   CHECK(m.local_rank == 1);
-  dist::DistEnv s = dist::read_dist_env(lookup({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"}}));
+  // An sbatch script (no srun step) is a single process even though SLURM_NTASKS says 8.
+  CHECK_FALSE(dist::read_dist_env(lookup({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "8"}})).distributed());
+  dist::DistEnv s = dist::read_dist_env(
+      lookup({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_STEP_NUM_TASKS", "8"}, {"SLURM_LOCALID", "1"}}));
   CHECK(s.source == "slurm");
   CHECK(s.rank == 5);
   CHECK(s.world_size == 8);

@@ -176,3 +176,21 @@ TEST_CASE("reducer removes its hooks; a second reducer on the same arena is refu
   CHECK_FALSE(c.arena.entries()[0].param.impl()->autograd->on_grad_ready);
   dist::GradReducer again(comm, c.arena, plan);
 }
+
+TEST_CASE("autograd on_grad_ready: once per backward, after the last of several contributions") {
+  Tensor w = Tensor::from_vector({2.0f, 3.0f}, {2}).set_requires_grad(true);
+  Tensor unused_path = Tensor::from_vector({1.0f}, {1}).set_requires_grad(true);
+  std::vector<std::vector<float>> seen;
+  w.impl()->autograd->on_grad_ready = [&] { seen.push_back(w.grad().to_vector()); };
+  int unused_calls = 0;
+  unused_path.impl()->autograd->on_grad_ready = [&] { ++unused_calls; };
+  Tensor x = Tensor::from_vector({1.0f, 10.0f}, {2});
+  // w feeds three ops: d/dw sum(x*w + x*w*w) = x + 2*x*w.
+  Tensor loss = ops::sum(ops::add(ops::mul(x, w), ops::mul(ops::mul(x, w), w)));
+  loss.backward();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0] == std::vector<float>{1.0f + 2.0f * 2.0f, 10.0f + 20.0f * 3.0f});
+  CHECK(unused_calls == 0);  // not reached by this graph
+  ops::sum(ops::mul(x, w)).backward();
+  CHECK(seen.size() == 2);  // and again in the next pass
+}

@@ -146,6 +146,7 @@ class NcclCommunicator final : public Communicator {
   }
 
   void wait_ready(const char* what, Clock::time_point deadline) {
+    const Clock::time_point spin_until = Clock::now() + std::chrono::milliseconds(2);  // enqueues finish in us
     while (true) {
       ncclResult_t st = ncclSuccess;
       ncclCommGetAsyncError(comm_, &st);
@@ -156,7 +157,10 @@ class NcclCommunicator final : public Communicator {
       if (Clock::now() > deadline)
         fail_and_abort(std::string(what) + " did not complete within " +
                        std::to_string(rv_.timeout().count() / 1000) + " s (YE_DIST_TIMEOUT)");
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (Clock::now() < spin_until)
+        std::this_thread::yield();
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
 
