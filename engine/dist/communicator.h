@@ -16,6 +16,10 @@ namespace ye::dist {
 
 enum class ReduceOp { sum, average };
 
+// Exit status of a rank that stops because another rank failed or vanished (a PeerError, or the
+// NCCL watchdog seeing a closed link or a stuck collective); the launcher names the other rank.
+constexpr int kPeerLostExitCode = 3;
+
 class Communicator {
  public:
   virtual ~Communicator() = default;

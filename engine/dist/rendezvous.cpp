@@ -34,7 +34,7 @@ Rendezvous::Rendezvous(const DistEnv& env, std::chrono::milliseconds timeout)
         std::string missing;
         for (int r = 1; r < world_; ++r)
           if (!links_[size_t(r)].valid()) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
-        throw Error("rendezvous timed out after " + std::to_string(timeout_.count() / 1000) + " s on " + where +
+        throw PeerError("rendezvous timed out after " + std::to_string(timeout_.count() / 1000) + " s on " + where +
                     ": rank(s) " + missing + " of " + std::to_string(world_) +
                     " never connected (did they start, with the same MASTER_ADDR/MASTER_PORT?)");
       }

@@ -74,12 +74,12 @@ void TcpSocket::send_all(const void* data, size_t bytes, Clock::time_point deadl
     int r = ::poll(&pfd, 1, remaining_ms(deadline));
     if (r < 0 && errno == EINTR) continue;
     if (r == 0)
-      throw Error("timed out after " + seconds_text(deadline, start) + " s sending to " + peer_ +
+      throw PeerError("timed out after " + seconds_text(deadline, start) + " s sending to " + peer_ +
                   " (it stopped reading: hung or stuck in other work; raise YE_DIST_TIMEOUT if it is just slow)");
     ssize_t n = ::send(fd_, p, bytes, MSG_NOSIGNAL);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0)
-      throw Error("lost the connection to " + peer_ + " while sending (" + std::strerror(errno) +
+      throw PeerError("lost the connection to " + peer_ + " while sending (" + std::strerror(errno) +
                   "): that process has exited or failed");
     p += n;
     bytes -= size_t(n);
@@ -95,12 +95,12 @@ void TcpSocket::recv_all(void* data, size_t bytes, Clock::time_point deadline) c
     int r = ::poll(&pfd, 1, remaining_ms(deadline));
     if (r < 0 && errno == EINTR) continue;
     if (r == 0)
-      throw Error("timed out after " + seconds_text(deadline, start) + " s waiting for " + peer_ +
+      throw PeerError("timed out after " + seconds_text(deadline, start) + " s waiting for " + peer_ +
                   " (it is hung or stuck in other work; raise YE_DIST_TIMEOUT if it is just slow)");
     ssize_t n = ::recv(fd_, p, bytes, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n == 0) throw Error("lost the connection to " + peer_ + ": that process has exited or failed");
-    if (n < 0) throw Error("receiving from " + peer_ + " failed: " + std::strerror(errno));
+    if (n == 0) throw PeerError("lost the connection to " + peer_ + ": that process has exited or failed");
+    if (n < 0) throw PeerError("receiving from " + peer_ + " failed: " + std::strerror(errno));
     p += n;
     bytes -= size_t(n);
   }
@@ -168,7 +168,7 @@ TcpSocket connect_with_retry(const std::string& addr, int port, Clock::time_poin
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(500));
   } while (Clock::now() < deadline);
-  throw Error("could not reach " + peer + " at " + addr + ":" + std::to_string(port) + " within " +
+  throw PeerError("could not reach " + peer + " at " + addr + ":" + std::to_string(port) + " within " +
               seconds_text(deadline, start) + " s (" + last + "): is rank 0 running, and are MASTER_ADDR and "
               "MASTER_PORT the same on every rank?");
 }

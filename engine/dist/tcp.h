@@ -1,15 +1,23 @@
 // Blocking TCP sockets with deadlines, for the rendezvous and the CPU communicator: TcpSocket
-// (send_all / recv_all that fail with a clear ye::Error on timeout or when the peer closes, never
-// hang), TcpListener (bind on an address and port, accept until a deadline) and connect_with_retry.
+// (send_all / recv_all that throw PeerError, a ye::Error, on timeout or when the peer closes; never
+// hang), TcpListener (bind on an address and port, accept until a deadline), connect_with_retry.
 // `peer` strings name the other side in messages ("rank 1", "rank 0 at 10.0.0.1:29500").
 #pragma once
 #include <chrono>
 #include <cstddef>
 #include <string>
 
+#include "engine/error.h"
+
 namespace ye::dist {
 
 using Clock = std::chrono::steady_clock;
+
+// Another process of the group is gone or unresponsive (closed link, timeout): this rank stops
+// because of it, not through a fault of its own.
+struct PeerError : Error {
+  using Error::Error;
+};
 
 class TcpSocket {
  public:

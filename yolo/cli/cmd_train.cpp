@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "engine/device.h"
+#include "engine/dist/communicator.h"
 #include "engine/dist/dist_env.h"
 #include "engine/error.h"
 #include "yolo/cli/commands.h"
@@ -76,6 +77,10 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
   try {
     yolo::Trainer trainer(args, &g_stop_requested);
     s = trainer.train();
+  } catch (const dist::PeerError& e) {  // stopped because another rank failed: a distinct status
+    if (!env.distributed()) throw;
+    std::fprintf(stderr, "error: rank %d: %s\n", env.rank, e.what());
+    return dist::kPeerLostExitCode;
   } catch (const Error& e) {
     if (!env.distributed()) throw;
     throw Error("rank " + std::to_string(env.rank) + ": " + e.what());

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "engine/dist/communicator.h"
 #include "engine/dist/tcp.h"
 #include "engine/error.h"
 
@@ -75,7 +76,6 @@ int launch_ranks(const std::vector<std::string>& argv, int world) {
   sigaction(SIGTERM, &sa, &old_term);
 
   std::vector<pid_t> pids(size_t(world), -1);
-  std::vector<int> status(size_t(world), 0);
   std::vector<bool> done(size_t(world), false);
   for (int r = 0; r < world; ++r) {
     std::vector<std::string> env = base;
@@ -92,9 +92,14 @@ int launch_ranks(const std::vector<std::string>& argv, int world) {
     }
   }
 
-  int failed_rank = -1, result = 0;
-  bool interrupted = false;
-  auto stop_deadline = std::chrono::steady_clock::time_point::max();
+  // The root cause: the first failed rank that did not stop because of another one (exit status
+  // kPeerLostExitCode); ranks exit within moments of each other, so all failures are collected first.
+  struct Failure {
+    int rank, status;
+  };
+  std::vector<Failure> failures;
+  bool interrupted = false, stopping = false;
+  auto kill_deadline = std::chrono::steady_clock::time_point::max();
   int remaining = world;
   while (remaining > 0) {
     if (int sig = g_forward_signal.exchange(0)) {
@@ -104,39 +109,47 @@ int launch_ranks(const std::vector<std::string>& argv, int world) {
     }
     int st = 0;
     pid_t pid = ::waitpid(-1, &st, WNOHANG);
-    if (pid > 0) {
-      for (int r = 0; r < world; ++r) {
-        if (pids[size_t(r)] != pid || done[size_t(r)]) continue;
-        done[size_t(r)] = true;
-        status[size_t(r)] = st;
-        --remaining;
-        bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-        bool stopped_by_ctrl_c = interrupted && WIFEXITED(st) && WEXITSTATUS(st) == 130;
-        if (!ok && !stopped_by_ctrl_c && failed_rank < 0) {
-          failed_rank = r;
-          result = WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1;
-          std::fprintf(stderr, "error: rank %d (pid %d) failed with %s; stopping the other ranks\n", r, int(pid),
-                       status_text(st).c_str());
-          for (int k = 0; k < world; ++k)
-            if (!done[size_t(k)]) ::kill(pids[size_t(k)], SIGTERM);
-          stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        }
+    for (int r = 0; pid > 0 && r < world; ++r) {
+      if (pids[size_t(r)] != pid || done[size_t(r)]) continue;
+      done[size_t(r)] = true;
+      --remaining;
+      bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+      bool by_ctrl_c = interrupted && WIFEXITED(st) && WEXITSTATUS(st) == 130;
+      bool by_us = stopping && WIFSIGNALED(st) && (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGKILL);
+      if (ok || by_ctrl_c || by_us) continue;
+      failures.push_back({r, st});
+      std::fprintf(stderr, "error: rank %d (pid %d) failed with %s%s\n", r, int(pid), status_text(st).c_str(),
+                   WIFEXITED(st) && WEXITSTATUS(st) == dist::kPeerLostExitCode ? " (another rank failed first)" : "");
+      if (!stopping) {
+        stopping = true;
+        std::fprintf(stderr, "error: stopping the other ranks\n");
+        // A moment for the others to exit by themselves (their own messages), then SIGTERM, then SIGKILL.
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        for (int k = 0; k < world; ++k)
+          if (!done[size_t(k)]) ::kill(pids[size_t(k)], SIGTERM);
+        kill_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
       }
-      continue;
     }
-    if (std::chrono::steady_clock::now() > stop_deadline) {
+    if (pid > 0) continue;
+    if (std::chrono::steady_clock::now() > kill_deadline) {
       for (int k = 0; k < world; ++k)
         if (!done[size_t(k)]) ::kill(pids[size_t(k)], SIGKILL);
-      stop_deadline = std::chrono::steady_clock::time_point::max();
+      kill_deadline = std::chrono::steady_clock::time_point::max();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
-  if (failed_rank >= 0) {
+  if (!failures.empty()) {
+    Failure root = failures.front();
+    for (const Failure& f : failures)
+      if (!(WIFEXITED(f.status) && WEXITSTATUS(f.status) == dist::kPeerLostExitCode)) {
+        root = f;
+        break;
+      }
     std::fprintf(stderr, "error: distributed training failed: rank %d of %d exited with %s (see its messages above)\n",
-                 failed_rank, world, status_text(status[size_t(failed_rank)]).c_str());
-    return result;
+                 root.rank, world, status_text(root.status).c_str());
+    return WIFEXITED(root.status) && WEXITSTATUS(root.status) != 0 ? WEXITSTATUS(root.status) : 1;
   }
   return interrupted ? 130 : 0;
 }

@@ -26,4 +26,6 @@ Tensor DataParallel::scale_loss(const Tensor& loss) const { return ops::mul_scal
 void DataParallel::begin_backward(bool sync) { reducer_->begin(sync); }
 void DataParallel::end_backward() { reducer_->finish(); }
 
+void DataParallel::sync_gradients() { comm_.all_reduce(model_.parameters().grads(), dist::ReduceOp::average); }
+
 }  // namespace ye::yolo

@@ -24,6 +24,10 @@ class DataParallel {
   Tensor scale_loss(const Tensor& loss) const;  // loss * world_size
   void begin_backward(bool sync);            // sync = this micro-batch ends with an optimizer step
   void end_backward();
+  // Averages the whole gradient arena now: at the end of an epoch, so that gradients accumulated
+  // since the last optimizer step (kept in the checkpoint for an exact resume) are the same on every
+  // rank; averaging them again at the next step leaves them unchanged (all-reduce is linear).
+  void sync_gradients();
   const dist::GradReducer& reducer() const { return *reducer_; }
 
  private:

@@ -8,8 +8,8 @@
 
 #include "engine/allocator.h"
 #include "engine/dist/dist_env.h"
-#include "yolo/config/devices.h"
 #include "engine/ops.h"
+#include "yolo/config/devices.h"
 #include "yolo/run/atomic_file.h"
 #include "yolo/run/console.h"
 #include "yolo/run/plots.h"

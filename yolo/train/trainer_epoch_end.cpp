@@ -38,6 +38,7 @@ TrainSummary Trainer::train() {
   int64_t first = s.counters.epoch;
   for (int64_t epoch = first; epoch < s.args.epochs; ++epoch) {
     s.run_epoch(epoch);
+    if (s.ddp) s.ddp->sync_gradients();  // the checkpoint's pending gradients agree on every rank
     if (s.interrupted) {
       if (s.main_rank) {
         EpochValidation none;

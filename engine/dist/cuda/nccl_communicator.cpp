@@ -153,10 +153,10 @@ class NcclCommunicator final : public Communicator {
       if (st == ncclSuccess) return;
       if (st != ncclInProgress) fail_and_abort(std::string(what) + ": " + ncclGetErrorString(st));
       int gone = rv_.hung_up_peer();
-      if (gone >= 0) fail_and_abort(std::string(what) + ": rank " + std::to_string(gone) + " exited or failed");
+      if (gone >= 0) fail_and_abort(std::string(what) + ": rank " + std::to_string(gone) + " exited or failed", true);
       if (Clock::now() > deadline)
         fail_and_abort(std::string(what) + " did not complete within " +
-                       std::to_string(rv_.timeout().count() / 1000) + " s (YE_DIST_TIMEOUT)");
+                       std::to_string(rv_.timeout().count() / 1000) + " s (YE_DIST_TIMEOUT)", true);
       if (Clock::now() < spin_until)
         std::this_thread::yield();
       else
@@ -164,11 +164,12 @@ class NcclCommunicator final : public Communicator {
     }
   }
 
-  [[noreturn]] void fail_and_abort(const std::string& msg) {
+  [[noreturn]] void fail_and_abort(const std::string& msg, bool peer = false) {
     stop_watchdog();  // it must not touch the communicator being aborted
     if (comm_) ncclCommAbort(comm_);
     comm_ = nullptr;
-    throw Error("rank " + std::to_string(rank()) + ": NCCL: " + msg);
+    if (peer) throw PeerError("NCCL: " + msg);
+    throw Error("NCCL: " + msg);
   }
 
   void begin_on_comm_stream() {
@@ -200,18 +201,19 @@ class NcclCommunicator final : public Communicator {
     cudaSetDevice(device_.index);
     while (!stop_.load()) {
       std::string failure;
+      bool peer_lost = true;
       int gone = rv_.hung_up_peer();
       if (gone >= 0) failure = "rank " + std::to_string(gone) + " exited or failed (its connection closed)";
       ncclResult_t st = ncclSuccess;
       if (failure.empty() && comm_ && ncclCommGetAsyncError(comm_, &st) == ncclSuccess && st != ncclSuccess &&
           st != ncclInProgress)
-        failure = std::string("NCCL reported: ") + ncclGetErrorString(st);
+        failure = std::string("NCCL reported: ") + ncclGetErrorString(st), peer_lost = false;
       if (failure.empty()) failure = check_pending();
       if (!failure.empty()) {
         std::fprintf(stderr, "error: rank %d: %s; aborting the process group\n", rank(), failure.c_str());
         std::fflush(stderr);
         if (comm_) ncclCommAbort(comm_);
-        std::_Exit(1);
+        std::_Exit(peer_lost ? kPeerLostExitCode : 1);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
