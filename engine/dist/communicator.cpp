@@ -1,4 +1,5 @@
-// make_communicator: NCCL for CUDA devices (CUDA builds), the TCP back end for the CPU.
+// make_communicator: NCCL for CUDA devices (CUDA builds), the TCP back end for the CPU; a CUDA
+// device in a CPU-only build is a clear error.
 #include "engine/dist/communicator.h"
 
 #include "engine/error.h"

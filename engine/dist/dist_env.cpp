@@ -1,4 +1,5 @@
-// Reading the distributed environment variables (see dist_env.h).
+// Reading the distributed environment variables (see dist_env.h): the first family with both a rank
+// and a world size wins; MASTER_ADDR/MASTER_PORT and YE_DIST_TIMEOUT are checked.
 #include "engine/dist/dist_env.h"
 
 #include <charconv>

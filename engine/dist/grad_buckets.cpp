@@ -1,4 +1,5 @@
-// Gradient bucket planning and the overlapped, in-order bucket all-reduce (see grad_buckets.h).
+// Gradient bucket planning and the overlapped, in-order bucket all-reduce (see grad_buckets.h):
+// per-entry padded extents, greedy bucket filling, ready counting per bucket.
 #include "engine/dist/grad_buckets.h"
 
 #include <algorithm>

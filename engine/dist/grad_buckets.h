@@ -1,10 +1,8 @@
-// Bucketed gradient all-reduce over a ParameterArena. plan_grad_buckets() groups the parameters, in
-// the order their gradients become final during backward (reverse layer order), into buckets of
-// about 25 MB (the first one 1 MB, to start communicating early, as PyTorch DDP does); each bucket is
-// a few contiguous ranges of the gradient arena and all buckets together cover it exactly.
-// GradReducer hooks every parameter (autograd on_grad_ready) and launches a bucket's all-reduce as
-// soon as all its gradients are final, strictly in bucket order (the same on every rank), overlapping
-// the rest of backward; finish() launches what is left and orders everything before the optimizer.
+// Bucketed gradient all-reduce over a ParameterArena: plan_grad_buckets() groups parameters in reverse
+// module order into buckets of ~25 MB (the first 1 MB, as PyTorch DDP), each a few contiguous ranges of
+// the gradient arena, together covering it exactly; GradReducer launches a bucket from the autograd
+// on_grad_ready hook once all its gradients are final, strictly in bucket order (the same on every
+// rank), overlapping the rest of backward; finish() launches the rest and orders all before the step.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -1,4 +1,5 @@
-// Rendezvous over TCP (see rendezvous.h): handshake, host-value reductions, barrier, liveness.
+// Rendezvous over TCP (see rendezvous.h): handshake (magic, rank, world size), host-value reductions
+// in rank order at rank 0, barrier, liveness polling of the links.
 #include "engine/dist/rendezvous.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
-// POSIX implementation of the deadline-bounded TCP sockets (see tcp.h).
+// POSIX implementation of the deadline-bounded TCP sockets (see tcp.h): poll() before every send and
+// receive, MSG_NOSIGNAL, TCP_NODELAY, connect retries with backoff.
 #include "engine/dist/tcp.h"
 
 #include <arpa/inet.h>

@@ -1,9 +1,8 @@
-// Data-parallel training steps equal single-process steps: 2 ranks (threads, TCP back end), each with
-// its own yolov8n, micro-batch A on rank 0 and B on rank 1, against one process that accumulates A then
-// B before stepping. That is the exact equivalence of the reference's DDP (loss x world_size,
-// averaged gradients): BN statistics are per micro-batch in both, whereas one full batch of A+B would
-// normalise over 4 images. Two SGD steps must give the same weights within float tolerance, and
-// every rank the same weights.
+// Data-parallel steps equal single-process steps: 2 ranks (threads, TCP back end, own yolov8n each)
+// with micro-batches A and B against one process accumulating A then B before each of two SGD steps
+// (the exact equivalence of loss x world_size + averaged gradients: BN statistics are per micro-batch
+// in both; one batch of A+B would normalise over 4 images). Ranks must end bit-identical; an
+// accumulation micro-batch communicates nothing and sync_gradients() averages.
 #include <thread>
 
 #include "common/harness.h"

@@ -1,4 +1,5 @@
-// Device lists and process counts of `yolo train` (see devices.h).
+// Device lists and process counts of `yolo train` (see devices.h): splitting "0,1" / "[0, 1]",
+// removing --world from the arguments, and the checks on GPU lists.
 #include "yolo/config/devices.h"
 
 #include <charconv>

@@ -1,4 +1,5 @@
-// DataParallel (see data_parallel.h).
+// DataParallel (see data_parallel.h): buckets planned over the parameter arena in reverse module
+// order; broadcasts and averages go through the Communicator.
 #include "yolo/train/data_parallel.h"
 
 #include "engine/ops.h"
