@@ -1,8 +1,7 @@
-// `yolo train --device cpu --world 2` end to end with the real binary: two CPU ranks train a tiny
-// synthetic dataset and rank 0 alone writes the run (one run folder, one results row per epoch, one
-// TensorBoard file, checkpoints, one log); a batch that does not split over the ranks is refused;
-// a rank killed mid-run ends the launcher with a non-zero status and a message naming that rank;
-// the device-list and --world rules that decide how many processes start.
+// `yolo train --device cpu --world 2` with the real binary: rank 0 alone writes the run (one folder,
+// one results row per epoch, one event file, checkpoints, one log); an indivisible batch is refused; a
+// killed rank ends the launcher non-zero, named; Ctrl-C stops both ranks and saves, --resume on 2 ranks
+// finishes; the device-list and --world rules that decide how many processes start.
 #include <signal.h>
 
 #include <chrono>
@@ -164,4 +163,36 @@ TEST_CASE("device lists, --world and the number of processes") {
   CHECK_THROWS_WITH_AS(yolo::launch_spec("", 2), doctest::Contains("add --device cpu"), Error);
   CHECK_THROWS_WITH_AS(yolo::launch_spec("0,0", 0), doctest::Contains("listed twice"), Error);
   CHECK_THROWS_WITH_AS(yolo::launch_spec("0,cpu", 0), doctest::Contains("cannot be mixed"), Error);
+}
+
+TEST_CASE("yolo train --world 2: Ctrl-C stops every rank at once and saves; --resume on 2 ranks finishes") {
+  fs::path yolo = test::yolo_binary();
+  REQUIRE(fs::exists(yolo));
+  fs::path dir = test::fresh_dir("ddp_cli_resume");
+  std::string yaml = synth_yaml(dir);
+  fs::path run = dir / "runs/train/ddp", last = run / "weights/last.safetensors";
+  {
+    test::ChildProcess train(yolo, train_args(yaml, 3, "4"), dir, dir / "train.log");
+    auto deadline = std::chrono::steady_clock::now() + seconds(120);
+    while (!fs::exists(run / "results.csv") && train.running() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE_MESSAGE(train.running(), train.log_text());
+    train.signal(SIGINT);  // the launcher forwards it to both ranks
+    REQUIRE(train.wait(seconds(120)));
+    INFO(train.log_text());
+    CHECK(train.exit_code() == 130);
+    CHECK(count(train.log_text(), "Interrupted: saved") == 1);
+  }
+  REQUIRE(fs::exists(last));
+  CHECK(yolo::read_train_state_info(last).counters.epoch >= 1);
+  test::ChildProcess resume(yolo, {"train", "--resume", last.string(), "--world", "2"}, dir, dir / "resume.log");
+  REQUIRE(resume.wait(seconds(180)));
+  std::string log = resume.log_text();
+  INFO(log);
+  CHECK(resume.exit_code() == 0);
+  CHECK(contains(log, "DDP: 2 processes (tcp)"));
+  CHECK(count(log, "Resuming training") == 1);
+  CHECK(yolo::read_results_csv(run / "results.csv").column("epoch") == std::vector<double>{1, 2, 3});
+  CHECK(yolo::read_train_state_info(last).counters.finished);
+  fs::remove_all(dir);
 }
