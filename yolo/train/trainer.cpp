@@ -186,6 +186,10 @@ void Trainer::State::setup() {
   if (comm) {
     ddp = std::make_unique<DataParallel>(*comm, *model);
     ddp->broadcast_state();  // every rank starts from rank 0's weights (and resumed state)
+    if (main_rank)
+      std::printf("DDP: gradients all-reduced in %zu buckets (%.1f MB) during backward, per-rank batch %lld\n",
+                  ddp->reducer().buckets().size(), double(model->parameters().total()) * 4.0 / 1e6,
+                  (long long)rank_batch);
   }
   if (!main_rank) return;
   write_file_atomic(run.file("args.yaml"), to_yaml(args, run.root.string()));
