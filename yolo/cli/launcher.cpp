@@ -98,8 +98,14 @@ int launch_ranks(const std::vector<std::string>& argv, int world) {
     int rank, status;
   };
   std::vector<Failure> failures;
+  std::vector<int> sent(size_t(world), 0);  // the stopping signal this launcher sent to each rank
   bool interrupted = false, stopping = false;
-  auto kill_deadline = std::chrono::steady_clock::time_point::max();
+  using Clock = std::chrono::steady_clock;
+  auto term_at = Clock::time_point::max(), kill_at = Clock::time_point::max();
+  auto signal_alive = [&](int sig) {
+    for (int k = 0; k < world; ++k)
+      if (!done[size_t(k)]) ::kill(pids[size_t(k)], sig), sent[size_t(k)] = sig;
+  };
   int remaining = world;
   while (remaining > 0) {
     if (int sig = g_forward_signal.exchange(0)) {
@@ -115,26 +121,27 @@ int launch_ranks(const std::vector<std::string>& argv, int world) {
       --remaining;
       bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
       bool by_ctrl_c = interrupted && WIFEXITED(st) && WEXITSTATUS(st) == 130;
-      bool by_us = stopping && WIFSIGNALED(st) && (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGKILL);
+      bool by_us = WIFSIGNALED(st) && sent[size_t(r)] != 0 && WTERMSIG(st) == sent[size_t(r)];
       if (ok || by_ctrl_c || by_us) continue;
       failures.push_back({r, st});
       std::fprintf(stderr, "error: rank %d (pid %d) failed with %s%s\n", r, int(pid), status_text(st).c_str(),
                    WIFEXITED(st) && WEXITSTATUS(st) == dist::kPeerLostExitCode ? " (another rank failed first)" : "");
       if (!stopping) {
+        // A moment for the others to exit by themselves (with their own messages), then SIGTERM, then SIGKILL.
         stopping = true;
         std::fprintf(stderr, "error: stopping the other ranks\n");
-        // A moment for the others to exit by themselves (their own messages), then SIGTERM, then SIGKILL.
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        for (int k = 0; k < world; ++k)
-          if (!done[size_t(k)]) ::kill(pids[size_t(k)], SIGTERM);
-        kill_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        term_at = Clock::now() + std::chrono::milliseconds(500);
       }
     }
     if (pid > 0) continue;
-    if (std::chrono::steady_clock::now() > kill_deadline) {
-      for (int k = 0; k < world; ++k)
-        if (!done[size_t(k)]) ::kill(pids[size_t(k)], SIGKILL);
-      kill_deadline = std::chrono::steady_clock::time_point::max();
+    if (Clock::now() > term_at) {
+      signal_alive(SIGTERM);
+      term_at = Clock::time_point::max();
+      kill_at = Clock::now() + std::chrono::seconds(10);
+    }
+    if (Clock::now() > kill_at) {
+      signal_alive(SIGKILL);
+      kill_at = Clock::time_point::max();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
