@@ -66,11 +66,11 @@ for mode in "${modes[@]}"; do
     compare) train single_coco128 "$shared/datasets/coco128/coco128.yaml" "${EPOCHS:-10}" 0 || status=1 ;;
     interrupt)
       rm -rf "$OUT/runs/ddp_int"
-      $YOLO train --data "$shared/datasets/coco128/coco128.yaml" --model yolov8s --epochs 3 --batch 32 --amp \
+      $YOLO train --data "$shared/datasets/coco128/coco128.yaml" --model yolov8s --epochs 20 --batch 32 --amp \
         --device 0,1 --project "$OUT/runs" --name ddp_int > "$OUT/train_ddp_int.txt" 2>&1 &
       pid=$!
-      for _ in $(seq 600); do grep -q "1/3" "$OUT/train_ddp_int.txt" && break; sleep 0.5; done
-      sleep 5; kill -INT $pid; wait $pid; rc=$?
+      for _ in $(seq 600); do grep -q " 2/20" "$OUT/train_ddp_int.txt" && break; sleep 0.5; done
+      kill -INT $pid; wait $pid; rc=$?
       echo "=== interrupt: rc=$rc (want 130)"; tail -5 "$OUT/train_ddp_int.txt"
       [ $rc -eq 130 ] && [ -f "$OUT/runs/ddp_int/weights/last.safetensors" ] || status=1
       $YOLO train --resume "$OUT/runs/ddp_int/weights/last.safetensors" > "$OUT/train_ddp_resume.txt" 2>&1; rc=$?
