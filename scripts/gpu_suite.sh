@@ -9,16 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/ye-gpu-out}
 mkdir -p "$OUT"
-NV=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
-libs=$PWD/.device/lib
-for d in "$NV"/*/lib /usr/local/cuda/lib64; do [ -d "$d" ] && libs="$libs:$d"; done
-export LD_LIBRARY_PATH="$libs:${LD_LIBRARY_PATH:-}"
-export NCCL_NVLS_ENABLE=0
-# Tests find goldens and datasets through the paths they were built with: recreate them here.
-src_dir=$(strings .device/bin/test_engine_gpu 2>/dev/null | grep -m1 -o '^/[^ ]*/main$' || echo /work/main)
-if [ "$src_dir" != "$PWD" ] && [ ! -e "$src_dir" ]; then mkdir -p "$(dirname "$src_dir")" && ln -sfn "$PWD" "$src_dir"; fi
-shared="$(dirname "$src_dir")/shared"
-if [ ! -e "$shared/datasets" ] && [ -d .device/datasets ]; then mkdir -p "$shared" && ln -sfn "$PWD/.device/datasets" "$shared/datasets"; fi
+source scripts/gpu_env.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.txt" 2>&1
 modes=("$@"); [ ${#modes[@]} -eq 0 ] && modes=(tests)
 status=0
