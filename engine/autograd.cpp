@@ -59,11 +59,7 @@ void accumulate_leaf(AutogradMeta& leaf, const Tensor& g) {
   }
   YE_CHECK(leaf.grad.shape() == g.shape(), "gradient shape ", g.shape().str(), " does not match leaf grad ",
            leaf.grad.shape().str());
-  if (leaf.grad.dtype() == g.dtype()) {
-    ops::add_(leaf.grad, g);
-  } else {
-    ops::add_(leaf.grad, ops::cast(g, leaf.grad.dtype()));
-  }
+  ops::add_(leaf.grad, g);  // converts a low-precision gradient while accumulating
 }
 }  // namespace
 

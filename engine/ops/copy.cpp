@@ -176,6 +176,14 @@ void add_(const Tensor& dst, const Tensor& src0, float alpha) {
   detail::check_same_device(dst, src0, "add_");
   YE_CHECK(dst.shape() == src0.shape(), "add_: shapes differ (", dst.shape().str(), " += ", src0.shape().str(), ")");
   YE_CHECK(dst.is_contiguous(), "add_ needs a contiguous destination");
+#ifdef YE_WITH_CUDA
+  if (dst.device().is_cuda() && src0.dtype() != dst.dtype() && src0.is_contiguous() && dtype_is_float(src0.dtype()) &&
+      dtype_is_float(dst.dtype())) {  // f16/bf16 gradient into an f32 accumulator: one pass, no temporary
+    kernels::cuda::axpy_convert(src0.dtype(), dst.dtype(), alpha, src0.data(), dst.data(), dst.numel(),
+                                detail::stream(dst));
+    return;
+  }
+#endif
   Tensor src = src0.dtype() == dst.dtype() ? src0.contiguous() : cast(src0.detach(), dst.dtype()).contiguous();
   if (dst.device().is_cpu()) {
     detail::check_cpu_f32(dst, "add_");

@@ -1,7 +1,8 @@
 // The vectorised row paths of the CUDA elementwise kernels (kernels/strided_layout.h) against the CPU,
 // bit for bit: channel concat / split copies, strided views made contiguous, casts, same-shape and
 // broadcast binary ops, and fills, at channel counts and offsets that do and do not allow 16-byte
-// accesses (so both the vector and the scalar row kernels and the generic walk run).
+// accesses (so both the vector and the scalar row kernels and the generic walk run), and add_ of a
+// low-precision gradient into an f32 accumulator.
 #include "common/harness.h"
 #include "engine/nn_ops.h"
 
@@ -78,5 +79,19 @@ TEST_CASE("fills on CUDA write every element and nothing else") {
       Tensor full = Tensor::empty({n}, t, Device::cuda(0));
       ops::fill_(full, -1.0f);
       for (float f : ops::cast(full, DType::f32).to_vector()) CHECK(f == -1.0f);
+    }
+}
+
+TEST_CASE("add_ accumulates f16 and bf16 gradients into f32 on CUDA as cast-then-add does") {
+  for (DType t : {DType::f16, DType::bf16})
+    for (int64_t n : {1, 1000, 100003}) {
+      INFO(dtype_name(t), " n ", n);
+      Tensor acc = test::random_uniform({n}, test::fresh_seed(), -1, 1);
+      Tensor g = ops::cast(test::random_uniform({n}, test::fresh_seed(), -2, 2), t);
+      Tensor expect = acc.clone();
+      ops::add_(expect, ops::cast(g, DType::f32), 0.5f);
+      Tensor acc_gpu = acc.to(Device::cuda(0));
+      ops::add_(acc_gpu, g.to(Device::cuda(0)), 0.5f);
+      CHECK(acc_gpu.to_vector() == expect.to_vector());
     }
 }

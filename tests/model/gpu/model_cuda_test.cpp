@@ -1,7 +1,7 @@
 // The whole model on CUDA against the reference and the CPU: eval outputs of the committed parity sets
 // (yolov8n / yolo11n at nc=3, yolov8s / yolo11s at nc=80) in f32 (normwise 1e-4, TF32 off) with the
-// train-mode heads and BN statistics, and in f16 within stated tolerances; one training step's loss
-// and parameter gradients (the arena) on CUDA vs CPU.
+// train-mode heads and BN statistics, and in f16 within stated tolerances; an f32 training step's loss
+// and parameter gradients (the arena), and f16 forward + backward, on CUDA vs CPU.
 #include <cmath>
 
 #include "common/harness.h"
@@ -30,10 +30,17 @@ void eval_matches(const test::ParitySet& set) {
   test::check_parity(*test::parity_model(set, Device::cuda(0)), set, DType::f16, f16_tolerance(set.model));
 }
 
-// f16 uses a larger input (4 x 160 x 160) than f32 so the P5 BN layers normalise over 100 values. The
-// f16 step's whole-arena gradient differs from the f32 CPU step by 0.03-0.13 relative L2 (9 runs, fresh
-// inputs, H200, deterministic cuDNN algorithms): f16 activations and gradients through ~60 layers, with
-// the cancellation in BN's backward (dz - mean dz - xhat mean(dz xhat)). A wrong kernel moves it to ~1.
+// Whole-arena relative L2 error of the gradients: summation orders differ between cuDNN and the CPU GEMM.
+double arena_grad_error(yolo::DetectionModel& gpu, yolo::DetectionModel& cpu) {
+  std::vector<float> g = gpu.parameters().grads().to_vector(), c = cpu.parameters().grads().to_vector();
+  double num = 0, den = 0;
+  for (size_t i = 0; i < c.size(); ++i) {
+    num += (double(g[i]) - c[i]) * (double(g[i]) - c[i]);
+    den += double(c[i]) * c[i];
+  }
+  return std::sqrt(num / den);
+}
+
 void train_step_matches(const std::string& name, DType dtype, double atol, double rtol) {
   auto cpu = test::golden_model(name, Device::cpu());
   auto gpu = test::golden_model(name, Device::cuda(0));
@@ -41,28 +48,48 @@ void train_step_matches(const std::string& name, DType dtype, double atol, doubl
   gpu->set_training(true);
   const uint64_t seed = test::fresh_seed();
   INFO(name, " ", dtype_name(dtype), " input seed ", seed);
-  const int64_t b = dtype == DType::f16 ? 4 : 2, h = dtype == DType::f16 ? 160 : 96, w = dtype == DType::f16 ? 160 : 128;
-  Tensor x = test::random_uniform({b, h, w, 3}, seed, 0, 1);
+  const int64_t h = 96, w = 128;
+  Tensor x = test::random_uniform({2, h, w, 3}, seed, 0, 1);
   Tensor targets = Tensor::from_vector({0, 1, 0.5f, 0.5f, 0.3f, 0.4f, 1, 2, 0.25f, 0.6f, 0.2f, 0.3f, 1, 0, 0.7f, 0.3f, 0.1f, 0.1f},
                                        {3, 6});
   yolo::DetectionLoss lc(3), lg(3);
   auto rc = lc(cpu->forward(x).feats, targets, int(h), int(w));
   auto rg = lg(gpu->forward(ops::cast(x, dtype).to(Device::cuda(0))).feats, targets, int(h), int(w));
   rc.total.backward();
-  // f16 runs as training runs it, with the loss scaled (2^10) so small gradients do not flush to zero.
-  const float scale = dtype == DType::f16 ? 1024.0f : 1.0f;
-  ops::affine(rg.total, scale, 0.0f).backward();
+  rg.total.backward();
   test::check_close(rg.components.to_vector(), rc.components.to_vector(), atol, rtol, name + " loss components");
-  // Whole-arena relative L2 error: summation orders differ between cuDNN and the CPU im2col GEMM.
-  std::vector<float> g = gpu->parameters().grads().to_vector(), c = cpu->parameters().grads().to_vector();
-  for (float& v : g) v /= scale;
-  double num = 0, den = 0;
-  for (size_t i = 0; i < c.size(); ++i) {
-    num += (double(g[i]) - c[i]) * (double(g[i]) - c[i]);
-    den += double(c[i]) * c[i];
+  const double e = arena_grad_error(*gpu, *cpu);
+  INFO(name, " gradient relative L2 error ", e);
+  CHECK(e < rtol);
+}
+
+// f16 forward + backward against the f32 CPU through a smooth surrogate loss (the heads times fixed
+// random weights, summed). Through the detection loss the comparison is meaningless: its task-aligned
+// assigner is discontinuous, f16 rounding flips a few assignments, and the whole-arena gradient moved
+// by 0.03 to 0.35 between inputs (seen on an H200); the loss kernel's f16 path has its own tests.
+// Through the surrogate the error is stable: yolov8n 0.068-0.097, yolo11n 0.126-0.140 (3 runs, H200;
+// f16 activations and gradients through the BN backward's cancellation); a wrong kernel gives ~1.
+void f16_backward_matches(const std::string& name, double rtol) {
+  auto cpu = test::golden_model(name, Device::cpu());
+  auto gpu = test::golden_model(name, Device::cuda(0));
+  cpu->set_training(true);
+  gpu->set_training(true);
+  const uint64_t seed = test::fresh_seed();
+  INFO(name, " f16 input seed ", seed);
+  Tensor x = test::random_uniform({4, 160, 160, 3}, seed, 0, 1);
+  std::vector<Tensor> fc = cpu->forward(x).feats, fg = gpu->forward(ops::cast(x, DType::f16).to(Device::cuda(0))).feats;
+  Tensor lc, lg;
+  for (size_t l = 0; l < fc.size(); ++l) {
+    Tensor wl = test::random_uniform(fc[l].shape(), seed + 1 + l);
+    Tensor tc = ops::sum(ops::mul(fc[l], wl)), tg = ops::sum(ops::mul(ops::cast(fg[l], DType::f32), wl.to(Device::cuda(0))));
+    lc = lc.defined() ? ops::add(lc, tc) : tc;
+    lg = lg.defined() ? ops::add(lg, tg) : tg;
   }
-  INFO(name, " gradient relative L2 error ", std::sqrt(num / den));
-  CHECK(std::sqrt(num / den) < rtol);
+  lc.backward();
+  lg.backward();
+  const double e = arena_grad_error(*gpu, *cpu);
+  MESSAGE(name, " f16 backward: whole-arena gradient relative L2 error ", e);
+  CHECK(e < rtol);
 }
 }  // namespace
 
@@ -81,6 +108,7 @@ TEST_CASE("a training step's loss and gradients on CUDA match the CPU (f32)") {
   train_step_matches("yolo11n", DType::f32, 1e-4, 1e-3);
 }
 
-TEST_CASE("a training step in f16 stays close to the f32 CPU step") {
-  train_step_matches("yolov8n", DType::f16, 2e-2, 0.2);
+TEST_CASE("f16 forward and backward on CUDA stay close to the f32 CPU (smooth surrogate loss)") {
+  f16_backward_matches("yolov8n", 0.15);
+  f16_backward_matches("yolo11n", 0.2);
 }
