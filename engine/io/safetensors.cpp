@@ -93,20 +93,43 @@ const SafeTensor& SafeTensorsFile::at(const std::string& name) const {
   return *t;
 }
 
-SafeTensorsFile parse_safetensors(const uint8_t* data, size_t size, const std::string& source) {
-  const std::string file = "safetensors file '" + source + "'";
+namespace {
+// The header size of the 8 bytes at `data` (checked against `available` bytes after them).
+uint64_t header_size(const uint8_t* data, size_t size, uint64_t available, const std::string& file) {
   YE_CHECK(size >= 8, file, ": truncated (", size, " bytes, the 8-byte header size is missing)");
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | data[i];
   YE_CHECK(n <= kMaxHeader, file, ": header size ", n, " is implausible (corrupt file?)");
-  YE_CHECK(n <= size - 8, file, ": truncated (header of ", n, " bytes but only ", size - 8, " bytes follow)");
+  YE_CHECK(n <= available, file, ": truncated (header of ", n, " bytes but only ", available, " bytes follow)");
+  return n;
+}
+
+json parse_header(const uint8_t* text, uint64_t n, const std::string& file) {
   json header;
   try {
-    header = json::parse(reinterpret_cast<const char*>(data + 8), reinterpret_cast<const char*>(data + 8 + n));
+    header = json::parse(reinterpret_cast<const char*>(text), reinterpret_cast<const char*>(text + n));
   } catch (const json::exception& e) {
     YE_FAIL(file, ": header is not valid JSON: ", e.what());
   }
   YE_CHECK(header.is_object(), file, ": header must be a JSON object");
+  return header;
+}
+
+void read_metadata(const json& v, const std::string& file, std::map<std::string, std::string>& out) {
+  YE_CHECK(v.is_object(), file, ": __metadata__ must be an object of strings");
+  for (auto m = v.begin(); m != v.end(); ++m) {
+    YE_CHECK(m.value().is_string(), file, ": __metadata__ value of '", m.key(), "' must be a string");
+    out[m.key()] = m.value().get<std::string>();
+  }
+}
+
+std::string file_label(const std::string& source) { return "safetensors file '" + source + "'"; }
+}  // namespace
+
+SafeTensorsFile parse_safetensors(const uint8_t* data, size_t size, const std::string& source) {
+  const std::string file = file_label(source);
+  const uint64_t n = header_size(data, size, size >= 8 ? size - 8 : 0, file);
+  const json header = parse_header(data + 8, n, file);
   const uint8_t* body = data + 8 + n;
   const uint64_t body_size = size - 8 - n;
   SafeTensorsFile out;
@@ -116,11 +139,7 @@ SafeTensorsFile parse_safetensors(const uint8_t* data, size_t size, const std::s
     const std::string& name = it.key();
     const json& v = it.value();
     if (name == "__metadata__") {
-      YE_CHECK(v.is_object(), file, ": __metadata__ must be an object of strings");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        YE_CHECK(m.value().is_string(), file, ": __metadata__ value of '", m.key(), "' must be a string");
-        out.metadata[m.key()] = m.value().get<std::string>();
-      }
+      read_metadata(v, file, out.metadata);
       continue;
     }
     const std::string where = file + ", tensor '" + name + "'";
@@ -164,6 +183,26 @@ SafeTensorsFile parse_safetensors(const uint8_t* data, size_t size, const std::s
   std::vector<SafeTensor> sorted;
   for (size_t i : order) sorted.push_back(std::move(out.tensors[i]));
   out.tensors = std::move(sorted);
+  return out;
+}
+
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+  const std::string file = file_label(path);
+  std::ifstream f(path, std::ios::binary);
+  YE_CHECK(f.good(), file, " cannot be opened");
+  f.seekg(0, std::ios::end);
+  const std::streamoff len = f.tellg();
+  YE_CHECK(len >= 0, file, " cannot be read");
+  f.seekg(0);
+  uint8_t size_bytes[8] = {};
+  f.read(reinterpret_cast<char*>(size_bytes), std::min<std::streamoff>(len, 8));
+  const uint64_t n = header_size(size_bytes, size_t(len), len >= 8 ? uint64_t(len - 8) : 0, file);
+  std::vector<uint8_t> text(static_cast<size_t>(n));
+  f.read(reinterpret_cast<char*>(text.data()), std::streamsize(n));
+  YE_CHECK(f.good() || n == 0, file, ": read failed");
+  const json header = parse_header(text.data(), n, file);
+  std::map<std::string, std::string> out;
+  if (header.contains("__metadata__")) read_metadata(header["__metadata__"], file, out);
   return out;
 }
 

@@ -30,6 +30,8 @@ struct SafeTensorsFile {
 // Parses a whole file's bytes; `source` names it in error messages.
 SafeTensorsFile parse_safetensors(const uint8_t* data, size_t size, const std::string& source);
 SafeTensorsFile read_safetensors(const std::string& path);
+// The "__metadata__" of a file, from its header alone (no tensor data is read); checks as above.
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
 
 // The file's bytes: 8-byte header length, JSON header padded with spaces to 8 bytes, data in the
 // given order. Names must be unique and byte sizes must match shapes.

@@ -9,6 +9,7 @@
 #include "common/harness.h"
 #include "data/synth.h"
 #include "engine/error.h"
+#include "engine/io/safetensors.h"
 #include "run/run_test_util.h"
 #include "train/child_process.h"
 #include "yolo/config/resume.h"
@@ -101,7 +102,7 @@ TEST_CASE("Ctrl-C saves last.safetensors; bare yolo train --resume then finishes
   REQUIRE(fs::exists(yolo::state_path_for(last)));
   yolo::LoadedModel m = yolo::load_eval_model(last.string(), "", Device::cpu());
   CHECK(m.net != nullptr);
-  CHECK(yolo::safetensors_metadata(last)["scale"] == "n");
+  CHECK(io::read_safetensors_metadata(last.string())["scale"] == "n");
   CHECK(m.names.size() == 3);
   yolo::TrainState st = yolo::read_train_state_info(last);
   CHECK(st.counters.epoch == 1);  // epoch 2 was interrupted: it runs again from its start

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
-#include <fstream>
 
 #include "engine/ops.h"
 
@@ -100,33 +99,11 @@ TrainState load_train_state(const std::filesystem::path& weights_path, Detection
   return st;
 }
 
-std::map<std::string, std::string> safetensors_metadata(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  YE_CHECK(in, "cannot open ", path.string());
-  unsigned char len_bytes[8] = {};
-  in.read(reinterpret_cast<char*>(len_bytes), 8);
-  uint64_t len = 0;
-  for (int i = 7; i >= 0; --i) len = (len << 8) | len_bytes[i];
-  YE_CHECK(in && len > 0 && len < (uint64_t(1) << 28), path.string(), ": not a safetensors file (bad header length)");
-  std::string header(size_t(len), '\0');
-  in.read(header.data(), std::streamsize(len));
-  YE_CHECK(in, path.string(), ": truncated safetensors header");
-  std::map<std::string, std::string> out;
-  try {
-    nlohmann::json j = nlohmann::json::parse(header);
-    if (j.contains("__metadata__"))
-      for (const auto& [k, v] : j["__metadata__"].items()) out[k] = v.get<std::string>();
-  } catch (const nlohmann::json::exception& e) {
-    YE_CHECK(false, path.string(), ": bad safetensors header: ", e.what());
-  }
-  return out;
-}
-
 TrainState read_train_state_info(const std::filesystem::path& weights_path) {
   std::filesystem::path sp = state_path_for(weights_path);
   YE_CHECK(std::filesystem::exists(sp), "cannot resume from ", weights_path.string(), ": its training state ",
            sp.string(), " is missing (was the run finished and stripped?)");
-  auto meta = safetensors_metadata(sp);
+  auto meta = io::read_safetensors_metadata(sp.string());
   YE_CHECK(meta["format"] == "yolo-engine-train-state-v1", sp.string(), " is not a yolo-engine training state");
   TrainState st;
   try {

@@ -50,9 +50,6 @@ TrainState load_train_state(const std::filesystem::path& weights_path, Detection
 // header only (no tensors); throws ye::Error naming the file when it is missing or not a state.
 TrainState read_train_state_info(const std::filesystem::path& weights_path);
 
-// The "__metadata__" of a safetensors file, read from its header only.
-std::map<std::string, std::string> safetensors_metadata(const std::filesystem::path& path);
-
 // Throws ye::Error, in the reference's words, when the run of `checkpoint` has nothing left to resume
 // (finished, or its epoch counter already at `epochs`).
 void check_resumable(const TrainCounters& counters, int64_t epochs, const std::filesystem::path& checkpoint);

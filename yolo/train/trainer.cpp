@@ -100,7 +100,7 @@ void Trainer::State::setup() {
 
   std::string model_name = args.model.empty() ? "yolov8n" : args.model, scale;
   if (args.resume.enabled()) {  // model is the checkpoint itself when resuming; its metadata names the model
-    auto meta = safetensors_metadata(args.resume.text);
+    auto meta = io::read_safetensors_metadata(args.resume.text);
     if (!meta["model"].empty()) model_name = meta["model"], scale = meta["scale"];
   }
   spec = load_model_spec(model_name, nc, scale);
