@@ -1,7 +1,6 @@
 // args.yaml reader (yaml-cpp), resume merge and latest-checkpoint search; see resume.h.
 #include "yolo/config/resume.h"
 
-#include <algorithm>
 #include <yaml-cpp/yaml.h>
 
 #include "engine/error.h"
@@ -48,13 +47,11 @@ TrainArgs resume_train_args(const TrainArgs& saved, const ParsedTrainArgs& cli,
   TrainArgs args = saved;
   args.model = last_checkpoint.string();
   args.resume = BoolOrText{false, last_checkpoint.string()};
-  auto given = [&](const char* k) {
-    return std::find(cli.explicit_keys.begin(), cli.explicit_keys.end(), k) != cli.explicit_keys.end();
-  };
-  if (given("imgsz")) args.imgsz = cli.args.imgsz;
-  if (given("batch")) args.batch = cli.args.batch;
-  if (given("device")) args.device = cli.args.device;
-  if (given("close_mosaic")) args.close_mosaic = cli.args.close_mosaic;
+  // The keys of resume_command_line_keys().
+  if (cli.given("imgsz")) args.imgsz = cli.args.imgsz;
+  if (cli.given("batch")) args.batch = cli.args.batch;
+  if (cli.given("device")) args.device = cli.args.device;
+  if (cli.given("close_mosaic")) args.close_mosaic = cli.args.close_mosaic;
   if (!args.data.empty() && !std::filesystem::exists(args.data)) args.data = cli.args.data;
   return args;
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "yolo/config/train_args.h"
 
@@ -21,6 +22,11 @@ TrainArgs train_args_from_yaml(std::string_view yaml_text, const std::filesystem
 // file no longer exists, the command line's data is used.
 TrainArgs resume_train_args(const TrainArgs& saved, const ParsedTrainArgs& cli,
                             const std::filesystem::path& last_checkpoint);
+// The settings a command line may change in a resumed run (imgsz, batch, device, close_mosaic).
+inline const std::vector<std::string>& resume_command_line_keys() {
+  static const std::vector<std::string> keys{"imgsz", "batch", "device", "close_mosaic"};
+  return keys;
+}
 
 // The most recently written last*.pt or last*.safetensors (training states *.state.safetensors
 // excluded) anywhere under `runs_dir` (what `--resume` with no path resumes); throws ye::Error naming

@@ -101,10 +101,18 @@ struct TrainArgs {
   std::string cache_mode() const;        // "", "ram" or "disk"
 };
 
+// Whether `key` is among the canonical keys set on a command line.
+inline bool key_given(const std::vector<std::string>& explicit_keys, std::string_view key) {
+  for (const auto& k : explicit_keys)
+    if (k == key) return true;
+  return false;
+}
+
 struct ParsedTrainArgs {
   TrainArgs args;
   bool help = false;                    // -h / --help / help was given
   std::vector<std::string> explicit_keys;  // canonical keys set on the command line, in order
+  bool given(std::string_view key) const { return key_given(explicit_keys, key); }
 };
 
 // The embedded text of configs/default.toml (identical bytes; checked by tests/run).

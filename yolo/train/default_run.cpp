@@ -2,7 +2,6 @@
 // dataset generated under runs/synth/default (once), yolov8n at a small image size, sized so that a
 // 2-core CPU finishes in minutes and the detector clearly learns (mAP50 well above 0.5). Settings given
 // on the command line (explicit_keys) win over these.
-#include <algorithm>
 #include <filesystem>
 
 #include "data/synth.h"
@@ -11,9 +10,7 @@
 namespace ye::yolo {
 
 TrainArgs embedded_default_args(TrainArgs args, const std::vector<std::string>& explicit_keys) {
-  auto given = [&](const char* key) {
-    return std::find(explicit_keys.begin(), explicit_keys.end(), key) != explicit_keys.end();
-  };
+  auto given = [&](const char* key) { return key_given(explicit_keys, key); };
   data::SynthOptions so;
   so.out_dir = "runs/synth/default";
   so.images = 400;

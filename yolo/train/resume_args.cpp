@@ -1,22 +1,15 @@
 // Resolution of `yolo train --resume [checkpoint]` into the resumed run's settings (see resume_args.h).
 #include "yolo/train/resume_args.h"
 
-#include <algorithm>
-
 #include "engine/error.h"
 #include "yolo/config/resume.h"
 #include "yolo/run/atomic_file.h"
 #include "yolo/train/checkpoint.h"
 
 namespace ye::yolo {
-namespace {
-bool given(const ParsedTrainArgs& cli, const std::string& key) {
-  return std::find(cli.explicit_keys.begin(), cli.explicit_keys.end(), key) != cli.explicit_keys.end();
-}
-}  // namespace
 
 std::filesystem::path resume_search_dir(const ParsedTrainArgs& cli) {
-  return given(cli, "project") && !cli.args.project.empty() ? std::filesystem::path(cli.args.project)
+  return cli.given("project") && !cli.args.project.empty() ? std::filesystem::path(cli.args.project)
                                                             : std::filesystem::path("runs");
 }
 
@@ -45,10 +38,11 @@ TrainArgs resumed_train_args(const ParsedTrainArgs& cli, const std::filesystem::
 }
 
 std::vector<std::string> ignored_resume_keys(const ParsedTrainArgs& cli) {
-  static const char* kept[] = {"resume", "imgsz", "batch", "device", "close_mosaic", "project", "data"};
+  // Besides the settings a resume may change: the flag itself, where to search, and a data file to
+  // use when the saved one no longer exists.
   std::vector<std::string> out;
   for (const auto& k : cli.explicit_keys)
-    if (std::find(std::begin(kept), std::end(kept), k) == std::end(kept)) out.push_back(k);
+    if (!key_given(resume_command_line_keys(), k) && k != "resume" && k != "project" && k != "data") out.push_back(k);
   return out;
 }
 
