@@ -47,6 +47,16 @@ void tune(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
+
+// poll() of fd for `events` until the deadline, retried on EINTR: > 0 ready, 0 timed out, < 0 error.
+int poll_until(int fd, short events, Clock::time_point deadline) {
+  while (true) {
+    pollfd pfd{fd, events, 0};
+    int r = ::poll(&pfd, 1, remaining_ms(deadline));
+    if (r < 0 && errno == EINTR) continue;
+    return r;
+  }
+}
 }  // namespace
 
 TcpSocket::~TcpSocket() { close(); }
@@ -71,10 +81,7 @@ void TcpSocket::send_all(const void* data, size_t bytes, Clock::time_point deadl
   auto start = Clock::now();
   const char* p = static_cast<const char*>(data);
   while (bytes > 0) {
-    pollfd pfd{fd_, POLLOUT, 0};
-    int r = ::poll(&pfd, 1, remaining_ms(deadline));
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0)
+    if (poll_until(fd_, POLLOUT, deadline) == 0)
       throw PeerError("timed out after " + seconds_text(deadline, start) + " s sending to " + peer_ +
                   " (it stopped reading: hung or stuck in other work; raise YE_DIST_TIMEOUT if it is just slow)");
     ssize_t n = ::send(fd_, p, bytes, MSG_NOSIGNAL);
@@ -92,10 +99,7 @@ void TcpSocket::recv_all(void* data, size_t bytes, Clock::time_point deadline) c
   auto start = Clock::now();
   char* p = static_cast<char*>(data);
   while (bytes > 0) {
-    pollfd pfd{fd_, POLLIN, 0};
-    int r = ::poll(&pfd, 1, remaining_ms(deadline));
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0)
+    if (poll_until(fd_, POLLIN, deadline) == 0)
       throw PeerError("timed out after " + seconds_text(deadline, start) + " s waiting for " + peer_ +
                   " (it is hung or stuck in other work; raise YE_DIST_TIMEOUT if it is just slow)");
     ssize_t n = ::recv(fd_, p, bytes, 0);
@@ -140,10 +144,7 @@ TcpListener::~TcpListener() {
 
 TcpSocket TcpListener::accept(Clock::time_point deadline) const {
   while (true) {
-    pollfd pfd{fd_, POLLIN, 0};
-    int r = ::poll(&pfd, 1, remaining_ms(deadline));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return TcpSocket();
+    if (poll_until(fd_, POLLIN, deadline) <= 0) return TcpSocket();
     int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     tune(fd);
