@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "data/augment.h"
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/ops.h"
@@ -138,10 +139,9 @@ ValResult validate(EvalModel& model, data::Loader& loader, const ValidatorOption
         // The GT file holds the dataset's labels in original pixels (like an annotation file), not
         // the reference's ratio_pad mapping (which scales x by the h ratio).
         CocoGtImage gi{coco_image_id(file), file, m.w0, m.h0, {}, {}};
-        for (const data::Box& bx : loader.dataset()[m.dataset_index].boxes) {
-          gi.boxes.insert(gi.boxes.end(), {(bx.xc - bx.w / 2) * float(m.w0), (bx.yc - bx.h / 2) * float(m.h0),
-                                           (bx.xc + bx.w / 2) * float(m.w0), (bx.yc + bx.h / 2) * float(m.h0)});
-          gi.cls.push_back(opt.single_cls ? 0 : int32_t(bx.cls));
+        for (const data::PixelBox& p : data::to_pixel_boxes(loader.dataset()[m.dataset_index].boxes, m.h0, m.w0)) {
+          gi.boxes.insert(gi.boxes.end(), {p.x1, p.y1, p.x2, p.y2});
+          gi.cls.push_back(opt.single_cls ? 0 : int32_t(p.cls));
         }
         gt_images.push_back(std::move(gi));
       }
