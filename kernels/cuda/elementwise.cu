@@ -1,5 +1,5 @@
 // CUDA elementwise, copy/convert, reduction and random kernels (grid-stride loops, f32 maths).
-// Binary ops and copies first coalesce their layout (kernels/cuda/strided_layout.h); layouts that end
+// Binary ops and copies first coalesce their layout; layouts that end
 // up as rows of contiguous (or broadcast) elements take vectorised row kernels (16-byte accesses), the
 // rest the generic 5-D index walk (kernels/strided_layout.h).
 #include <algorithm>

@@ -149,7 +149,7 @@ def formula_generated(name, v):
     return v.is_floating_point() and v.dim() == 4 and ".dfl." not in name
 
 
-def write_forward_set(model, name, nc, x, prefix, weights, meta):
+def write_forward_set(model, x, prefix, weights, meta):
     """Saves `weights` as <prefix>_<kind>.safetensors and the eval / train outputs for input x as <prefix>_io."""
     kind = "stored" if meta.get("generated") else "weights"
     save_file(weights, str(prefix.parent / f"{prefix.name}_{kind}.safetensors"), metadata=meta)
@@ -185,7 +185,7 @@ def forward_golden(name):
     x = torch.rand(INPUT_SHAPE, generator=gen).half().float()
     weights = {k: v.half() for k, v in model.state_dict().items() if v.is_floating_point()}
     meta = base_meta(name, FORWARD_NC) | {"note": "weights are exact in f16; num_batches_tracked omitted"}
-    write_forward_set(model, name, FORWARD_NC, x, OUT / f"{name}_nc{FORWARD_NC}", weights, meta)
+    write_forward_set(model, x, OUT / f"{name}_nc{FORWARD_NC}", weights, meta)
 
 
 def formula_golden(name, nc=80):
@@ -203,7 +203,7 @@ def formula_golden(name, nc=80):
     stored = {k: v.half() for k, v in model.state_dict().items() if v.is_floating_point() and not formula_generated(k, v)}
     meta = base_meta(name, nc) | {"generated": "formula-v1",
                                   "note": "4-D conv weights (not the DFL) come from formula-v1; the rest is stored, exact in f16"}
-    write_forward_set(model, name, nc, x, OUT / f"{name}_nc{nc}", stored, meta)
+    write_forward_set(model, x, OUT / f"{name}_nc{nc}", stored, meta)
 
 
 def live_set(name, out_dir, nc=80):
@@ -224,7 +224,7 @@ def live_set(name, out_dir, nc=80):
     x = torch.rand(INPUT_SHAPE, generator=gen)
     weights = {k: v.float().contiguous() for k, v in model.state_dict().items() if v.is_floating_point()}
     meta = base_meta(name, nc) | {"note": "the reference's own init, f32; BN statistics of one random batch"}
-    write_forward_set(model, name, nc, x, out_dir / f"{name}_nc{nc}", weights, meta)
+    write_forward_set(model, x, out_dir / f"{name}_nc{nc}", weights, meta)
 
 
 def main():
