@@ -14,7 +14,7 @@
 
 #include "data/image.h"
 #include "data/label_cache.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fs = std::filesystem;
 

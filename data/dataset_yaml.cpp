@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fs = std::filesystem;
 

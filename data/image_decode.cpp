@@ -19,7 +19,7 @@
 #include <memory>
 
 #include "data/image.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::data {
 namespace {

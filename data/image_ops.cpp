@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "data/image.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::data {
 namespace {

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::data {
 

@@ -11,7 +11,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/host_memory.h"
 
 namespace ye::data {

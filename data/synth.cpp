@@ -14,7 +14,7 @@
 #include "data/image.h"
 #include "data/image_write.h"
 #include "data/rng.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace fs = std::filesystem;
 

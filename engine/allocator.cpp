@@ -8,10 +8,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #ifdef YE_WITH_CUDA
 #include "engine/cuda/context.h"
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #endif
 
 namespace ye {

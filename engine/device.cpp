@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #ifdef YE_WITH_CUDA
 #include <cuda_runtime.h>
 #endif

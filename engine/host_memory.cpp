@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/device.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #ifdef YE_WITH_CUDA
 #include <cuda_runtime.h>
 #endif

@@ -5,7 +5,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye {
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::layers {
 

@@ -10,7 +10,7 @@
 
 #include "engine/cuda/context.h"
 #include "engine/cuda/cudnn_conv.h"
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "engine/ops.h"
 
 using namespace ye;

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/det_loss.h"
 #include "tests/loss/loss_golden.h"
 

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/nms_cuda.h"
 #include "kernels/nms.h"
 

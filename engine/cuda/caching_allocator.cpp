@@ -4,7 +4,7 @@
 #include <bit>
 #include <sstream>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 
 namespace ye::cuda {
 namespace {

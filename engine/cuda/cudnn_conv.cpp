@@ -7,7 +7,7 @@
 #include <mutex>
 #include <tuple>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 
 namespace ye::cuda {
 namespace {

@@ -1,7 +1,7 @@
 // cuBLAS GEMM wrapper (see gemm.h): row-major maths mapped onto column-major cuBLAS by computing C^T.
 #include "engine/cuda/gemm.h"
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 
 namespace ye::cuda {
 

@@ -2,7 +2,7 @@
 // device in a CPU-only build is a clear error.
 #include "engine/dist/communicator.h"
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #ifdef YE_WITH_CUDA
 #include "engine/dist/cuda/nccl_communicator.h"
 #endif

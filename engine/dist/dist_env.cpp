@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::dist {
 namespace {

@@ -7,7 +7,7 @@
 #include <numeric>
 
 #include "engine/autograd.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::dist {
 namespace {

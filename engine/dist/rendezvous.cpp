@@ -6,7 +6,7 @@
 #include <cstring>
 #include <memory>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/dist/tcp.h"
 
 namespace ye::dist {

@@ -16,7 +16,7 @@
 #include <cstring>
 #include <thread>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::dist {
 namespace {

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::dist {
 

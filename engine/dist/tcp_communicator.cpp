@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "engine/dist/communicator.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/ops.h"
 
 namespace ye::dist {

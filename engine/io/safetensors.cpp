@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::io {
 namespace {

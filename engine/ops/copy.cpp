@@ -5,7 +5,7 @@
 #include "engine/ops/dispatch.h"
 #include "kernels/philox.h"
 #ifdef YE_WITH_CUDA
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/elementwise_cuda.h"
 #endif
 

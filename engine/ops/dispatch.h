@@ -1,7 +1,7 @@
 // Internal helpers shared by the op implementations: device checks, the compute stream of a device,
 // broadcasting layouts, and a macro that runs a CPU or CUDA branch depending on the tensor's device.
 #pragma once
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/tensor.h"
 #include "kernels/elementwise.h"
 #ifdef YE_WITH_CUDA

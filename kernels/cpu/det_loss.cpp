@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/cpu/det_loss_internal.h"
 #include "kernels/det_loss_math.h"
 

@@ -3,7 +3,7 @@
 // normalisation), computed in f32 in the reference's operation order with its CPU top-k tie behaviour.
 #include <algorithm>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/cpu/det_loss_internal.h"
 #include "kernels/det_loss_topk.h"
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/nms.h"
 
 namespace ye::kernels::cpu {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/batchnorm_cuda.h"
 #include "kernels/cuda/batchnorm_math.cuh"
 #include "kernels/cuda/batchnorm_vec.h"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/batchnorm_math.cuh"
 #include "kernels/cuda/batchnorm_vec.h"
 #include "kernels/cuda/dtype_cuda.cuh"

@@ -1,7 +1,7 @@
 // Entry points of the CUDA detection loss (kernels/det_loss.h): workspace size and layout, argument
 // checks, and the two stages (assigner in det_loss_assign.cu, losses and gradients in
 // det_loss_compute.cu), all enqueued on the caller's stream without host synchronisation.
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/cuda/det_loss_cuda.cuh"
 
 namespace ye::kernels::cuda {

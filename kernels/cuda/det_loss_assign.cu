@@ -5,7 +5,7 @@
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/det_loss_cuda.cuh"
 #include "kernels/det_loss_topk.h"
 

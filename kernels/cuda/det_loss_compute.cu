@@ -4,7 +4,7 @@
 // cross-entropy; zero gradients on background), finalize (partial sums -> the 4 loss values).
 #include <cub/block/block_reduce.cuh>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/det_loss_cuda.cuh"
 #include "kernels/det_loss_math.h"
 

@@ -4,7 +4,7 @@
 // an IoU bitmask. Arithmetic uses _rn intrinsics so no FMA contraction changes a bit versus the CPU twin.
 #include <cub/device/device_segmented_sort.cuh>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/dtype_cuda.cuh"
 #include "kernels/cuda/nms_cuda.h"
 

@@ -3,7 +3,7 @@
 // gathers, per input element, the outputs whose argmax points at it (no atomics, deterministic).
 #include <stdexcept>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/dtype_cuda.cuh"
 #include "kernels/cuda/pack.cuh"
 #include "kernels/cuda/pool_cuda.h"

@@ -2,7 +2,7 @@
 // expectation (a thread per row of `bins` logits), forward and backward, maths in f32.
 #include <stdexcept>
 
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/dtype_cuda.cuh"
 #include "kernels/cuda/softmax_cuda.h"
 

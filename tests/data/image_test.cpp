@@ -8,7 +8,7 @@
 
 #include "data/image.h"
 #include "data/image_write.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "helpers.h"
 
 using namespace ye::data;

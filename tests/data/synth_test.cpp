@@ -5,7 +5,7 @@
 #include "data/dataset.h"
 #include "data/image.h"
 #include "data/synth.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "helpers.h"
 
 using namespace ye::data;

@@ -10,7 +10,7 @@
 
 #include "common/harness.h"
 #include "dist/dist_test_util.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/ops.h"
 
 using namespace ye;

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/det_loss.h"
 #include "loss/loss_golden.h"
 

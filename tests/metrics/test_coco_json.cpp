@@ -10,7 +10,7 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "common/harness.h"
 #include "yolo/metrics/coco_json.h"
 

@@ -6,7 +6,7 @@
 #include <Eigen/Core>
 #include <cstring>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "kernels/nms.h"
 #include "yolo/metrics/det_metrics.h"
 #include "tests/metrics/golden.h"

@@ -3,7 +3,7 @@
 // what is wrong.
 #include <doctest/doctest.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "modelspec/modelspec_helpers.h"
 #include "yolo/model_spec/model_spec.h"
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <random>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/io/safetensors.h"
 #include "modelspec/modelspec_helpers.h"
 #include "yolo/model_spec/model_spec.h"

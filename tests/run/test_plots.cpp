@@ -13,7 +13,7 @@
 #include <random>
 #include <unistd.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/run/atomic_file.h"
 #include "yolo/run/plots.h"
 

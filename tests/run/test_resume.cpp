@@ -8,7 +8,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/resume.h"
 #include "yolo/run/atomic_file.h"
 

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/run/atomic_file.h"
 #include "yolo/run/console.h"
 #include "yolo/run/gpu_monitor.h"

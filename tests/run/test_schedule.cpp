@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/epoch_rules.h"
 #include "yolo/config/schedule.h"
 

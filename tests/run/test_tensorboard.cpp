@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/run/atomic_file.h"
 #include "yolo/run/plots.h"
 #include "yolo/run/results_csv.h"

@@ -13,7 +13,7 @@
 #include "data/synth.h"
 #include "run/run_test_util.h"
 #include "train/child_process.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/devices.h"
 #include "yolo/run/results_csv.h"
 #include "yolo/train/checkpoint.h"

@@ -8,7 +8,7 @@
 
 #include "common/harness.h"
 #include "data/synth.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/io/safetensors.h"
 #include "run/run_test_util.h"
 #include "train/child_process.h"

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/cli/commands.h"
 #include "yolo/model_spec/model_spec.h"
 #include "yolo/predict/predictor.h"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "data/synth.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/cli/commands.h"
 
 namespace ye::cli {

@@ -11,7 +11,7 @@
 #include "engine/device.h"
 #include "engine/dist/communicator.h"
 #include "engine/dist/dist_env.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/cli/commands.h"
 #include "yolo/cli/launcher.h"
 #include "yolo/config/devices.h"

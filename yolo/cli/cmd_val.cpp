@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "data/loader.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/cli/commands.h"
 #include "yolo/metrics/coco_json.h"
 #include "yolo/model_spec/model_spec.h"

@@ -16,7 +16,7 @@
 
 #include "engine/dist/communicator.h"
 #include "engine/dist/tcp.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::cli {
 namespace {

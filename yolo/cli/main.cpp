@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <exception>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/cli/commands.h"
 
 int main(int argc, char** argv) {

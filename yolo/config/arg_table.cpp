@@ -7,7 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/py_format.h"
 
 namespace ye::yolo::detail {

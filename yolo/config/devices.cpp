@@ -4,7 +4,7 @@
 
 #include <charconv>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::yolo {
 

@@ -3,7 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::yolo {
 

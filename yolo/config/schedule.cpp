@@ -6,7 +6,7 @@
 #include <cctype>
 #include <cmath>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/py_format.h"
 
 namespace ye::yolo {

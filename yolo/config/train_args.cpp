@@ -8,7 +8,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/arg_table.h"
 #include "yolo/config/py_format.h"
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/metrics/numeric.h"
 
 namespace ye::yolo {

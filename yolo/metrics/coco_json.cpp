@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::yolo {
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/metrics/matching.h"
 
 namespace ye::yolo {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/metrics/matching.h"
 #include "yolo/metrics/numeric.h"
 

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/model_spec/model_spec.h"
 
 namespace ye::yolo {

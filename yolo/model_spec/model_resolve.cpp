@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <regex>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/model_spec/model_spec.h"
 
 namespace ye::yolo {

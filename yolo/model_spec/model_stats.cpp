@@ -3,7 +3,7 @@
 // thop-style MACs / GFLOPs the reference prints (fused and unfused), all from the leaf walk.
 #include <cmath>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/model_spec/model_spec.h"
 #include "yolo/model_spec/module_walk.h"
 

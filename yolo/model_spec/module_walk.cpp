@@ -5,7 +5,7 @@
 
 #include <utility>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::yolo::detail {
 namespace {

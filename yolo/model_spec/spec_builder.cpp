@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <numeric>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/model_spec/model_spec.h"
 
 namespace ye::yolo {

@@ -8,7 +8,7 @@
 #include <map>
 
 #include "engine/autograd.h"
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "engine/ops.h"
 #include "yolo/metrics/coco_json.h"
 #include "yolo/predict/annotate.h"

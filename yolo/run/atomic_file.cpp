@@ -8,7 +8,7 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::yolo {
 

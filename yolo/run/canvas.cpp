@@ -6,7 +6,7 @@
 #include <cmath>
 #include <turbojpeg.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/py_format.h"
 #include "yolo/run/atomic_file.h"
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/py_format.h"
 #include "yolo/run/canvas.h"
 #include "yolo/run/plots.h"

@@ -1,7 +1,7 @@
 // Run folder creation with the reference's increment rule; see run_dir.h.
 #include "yolo/run/run_dir.h"
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::yolo {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <unistd.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/py_format.h"
 #include "yolo/run/atomic_file.h"
 #include "yolo/run/results_csv.h"

@@ -1,7 +1,7 @@
 // Resolution of `yolo train --resume [checkpoint]` into the resumed run's settings (see resume_args.h).
 #include "yolo/train/resume_args.h"
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/config/resume.h"
 #include "yolo/run/atomic_file.h"
 #include "yolo/train/checkpoint.h"

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 #include "yolo/model_spec/model_spec.h"
 
 namespace ye::yolo {

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "engine/cuda/context.h"
-#include "engine/cuda_check.h"
-#include "engine/error.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/error.h"
 
 namespace ye::dist {
 namespace {

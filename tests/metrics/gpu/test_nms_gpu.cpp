@@ -12,7 +12,7 @@
 #include "common/harness.h"
 #include "kernels/nms.h"
 #ifdef YE_WITH_CUDA
-#include "engine/cuda_check.h"
+#include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/nms_cuda.h"
 #endif
 

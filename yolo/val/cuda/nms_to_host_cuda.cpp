@@ -3,8 +3,8 @@
 #include <cuda_runtime.h>
 
 #include "engine/cuda/context.h"
-#include "engine/cuda_check.h"
-#include "engine/error.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/error.h"
 #include "kernels/cuda/nms_cuda.h"
 #include "yolo/val/postprocess.h"
 

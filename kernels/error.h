@@ -1,5 +1,5 @@
-// Error type and checking macros of the engine. Every failed check throws ye::Error with a message
-// that names what failed and where (file:line); CUDA/cuBLAS/cuDNN/NCCL checks live in cuda_check.h.
+// Error type and checking macros shared by every layer (kernels and up). Every failed check throws
+// ye::Error naming what failed and where (file:line); CUDA/cuBLAS/cuDNN/NCCL checks: kernels/cuda/cuda_check.h.
 #pragma once
 #include <sstream>
 #include <stdexcept>

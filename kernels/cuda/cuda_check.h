@@ -6,7 +6,7 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
-#include "engine/error.h"
+#include "kernels/error.h"
 
 namespace ye::detail {
 const char* cublas_status_name(cublasStatus_t s);
