@@ -144,12 +144,16 @@ DetectOutput DetectionModel::forward(const Tensor& images) {
     for (int src : l.inputs) ins.push_back(src < 0 ? images : outs[size_t(src)]);
     if (l.kind == ModuleKind::Detect) {
       layers::Detect::Output o = impl_->detect->forward_levels(ins);
+    if (hooks_) hooks_->enter(int(i), ins);
       result.feats = o.levels;
       if (!training_) result.decoded = layers::Detect::to_channels_first(o.decoded);
+      if (hooks_) hooks_->leave(int(i), o.levels);
       break;
     }
-    Tensor y = l.kind == ModuleKind::Concat ? impl_->layer[i]->forward_many(ins) : impl_->layer[i]->forward(ins[0]);
-    outs[i] = y;
+    layers::Module& m = *impl_->layer[i];
+    std::vector<Tensor> y{l.kind == ModuleKind::Concat ? m.forward_many(ins) : m.forward(ins[0])};
+    if (hooks_) hooks_->leave(int(i), y);
+    outs[i] = y[0];
     if (i > 0 && !impl_->keep[i - 1]) outs[i - 1] = Tensor();  // free what no later layer reads
   }
   return result;

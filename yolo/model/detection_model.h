@@ -13,6 +13,10 @@
 #include "engine/param_arena.h"
 #include "yolo/model_spec/model_spec.h"
 
+namespace ye::layers {
+class LayerHooks;
+}
+
 namespace ye::yolo {
 
 struct DetectOutput {
@@ -49,6 +53,8 @@ class DetectionModel {
   // Optimizer groups as the reference builds them: pg0 biases (no decay), pg1 weights (decay),
   // pg2 BN weights (no decay). The frozen DFL weight is in no group.
   std::vector<ParamGroup> param_groups(float lr, float momentum, float weight_decay) const;
+  // Per-layer observer called around every layer of forward (profiling); nullptr: none.
+  void set_layer_hooks(layers::LayerHooks* hooks) { hooks_ = hooks; }
 
   // Reference state dict (names, OIHW conv weights, BN buffers, num_batches_tracked as i32).
   std::vector<io::SafeTensor> state_dict(DType float_dtype = DType::f32) const;
@@ -70,6 +76,7 @@ class DetectionModel {
   std::array<int64_t, 3> group_sizes_{};
 };
 
+  layers::LayerHooks* hooks_ = nullptr;
 // Uploads a uint8 NHWC RGB batch (pinned host memory for an asynchronous copy) and converts it to
 // `dtype` in [0, 1] on the device: (B, H, W, 3).
 Tensor images_to_input(const uint8_t* images, int batch, int height, int width, Device device, DType dtype);
