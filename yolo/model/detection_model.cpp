@@ -142,12 +142,12 @@ DetectOutput DetectionModel::forward(const Tensor& images) {
     const LayerSpec& l = spec_.layers[i];
     std::vector<Tensor> ins;
     for (int src : l.inputs) ins.push_back(src < 0 ? images : outs[size_t(src)]);
+    if (hooks_) hooks_->enter(int(i), ins);
     if (l.kind == ModuleKind::Detect) {
       layers::Detect::Output o = impl_->detect->forward_levels(ins);
-    if (hooks_) hooks_->enter(int(i), ins);
+      if (hooks_) hooks_->leave(int(i), o.levels);
       result.feats = o.levels;
       if (!training_) result.decoded = layers::Detect::to_channels_first(o.decoded);
-      if (hooks_) hooks_->leave(int(i), o.levels);
       break;
     }
     layers::Module& m = *impl_->layer[i];

@@ -47,14 +47,14 @@ class DetectionModel {
 
   // images: (B, H, W, 3) NHWC, f32/f16/bf16, values in [0, 1]; H and W multiples of 32.
   DetectOutput forward(const Tensor& images);
+  // Per-layer observer called around every layer of forward (profiling); nullptr: none.
+  void set_layer_hooks(layers::LayerHooks* hooks) { hooks_ = hooks; }
 
   ParameterArena& parameters() { return *params_; }
   ParameterArena& buffers() { return *buffers_; }  // BN running_mean / running_var (f32)
   // Optimizer groups as the reference builds them: pg0 biases (no decay), pg1 weights (decay),
   // pg2 BN weights (no decay). The frozen DFL weight is in no group.
   std::vector<ParamGroup> param_groups(float lr, float momentum, float weight_decay) const;
-  // Per-layer observer called around every layer of forward (profiling); nullptr: none.
-  void set_layer_hooks(layers::LayerHooks* hooks) { hooks_ = hooks; }
 
   // Reference state dict (names, OIHW conv weights, BN buffers, num_batches_tracked as i32).
   std::vector<io::SafeTensor> state_dict(DType float_dtype = DType::f32) const;
@@ -70,13 +70,13 @@ class DetectionModel {
   ModelSpec spec_;
   Device device_;
   bool training_ = true;
+  layers::LayerHooks* hooks_ = nullptr;
   std::vector<int> strides_{8, 16, 32};
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<ParameterArena> params_, buffers_;
   std::array<int64_t, 3> group_sizes_{};
 };
 
-  layers::LayerHooks* hooks_ = nullptr;
 // Uploads a uint8 NHWC RGB batch (pinned host memory for an asynchronous copy) and converts it to
 // `dtype` in [0, 1] on the device: (B, H, W, 3).
 Tensor images_to_input(const uint8_t* images, int batch, int height, int width, Device device, DType dtype);
