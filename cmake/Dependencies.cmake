@@ -10,15 +10,20 @@ find_package(benchmark QUIET)
 find_path(DOCTEST_INCLUDE_DIR doctest/doctest.h REQUIRED)
 find_path(STB_INCLUDE_DIR stb/stb_image.h REQUIRED)
 find_path(TURBOJPEG_INCLUDE_DIR turbojpeg.h REQUIRED)
-find_library(TURBOJPEG_LIBRARY turbojpeg REQUIRED)
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
 
+# Libraries without a CMake package become imported targets (cmake/yolo_engine_libs.cmake, which the
+# installed package config runs too); include paths differ between the build and an install.
+include(${CMAKE_CURRENT_LIST_DIR}/yolo_engine_libs.cmake)
+if(yolo_engine_LIBS_MISSING)
+  message(FATAL_ERROR "yolo_engine: libraries not found: ${yolo_engine_LIBS_MISSING} (run scripts/setup.sh)")
+endif()
 add_library(ye_deps INTERFACE)
-target_include_directories(ye_deps INTERFACE ${CMAKE_SOURCE_DIR} ${STB_INCLUDE_DIR} ${TURBOJPEG_INCLUDE_DIR})
+target_include_directories(ye_deps INTERFACE $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}>
+  $<INSTALL_INTERFACE:include/yolo_engine> ${STB_INCLUDE_DIR} ${TURBOJPEG_INCLUDE_DIR})
 target_link_libraries(ye_deps INTERFACE Threads::Threads Eigen3::Eigen tomlplusplus::tomlplusplus
-  yaml-cpp nlohmann_json::nlohmann_json CLI11::CLI11 ${TURBOJPEG_LIBRARY} PkgConfig::CAIRO ${CMAKE_DL_LIBS})
-target_compile_options(ye_deps INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
+  yaml-cpp nlohmann_json::nlohmann_json CLI11::CLI11 yolo_engine::turbojpeg PkgConfig::CAIRO ${CMAKE_DL_LIBS})
+target_compile_options(ye_deps INTERFACE $<BUILD_INTERFACE:$<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>>)
 
 # CPU code (Eigen GEMMs, data augmentation) uses AVX2/FMA when the build machine has them; the binary
 # then needs such a CPU (every x86-64-v3 machine: Haswell / Zen and later). -DYE_CPU_ARCH= disables it.
@@ -55,9 +60,12 @@ if(NOT YE_CUDA STREQUAL "OFF")
     set(CMAKE_CUDA17_STANDARD_COMPILE_OPTION "-std=c++20")
     set(CMAKE_CUDA17_EXTENSION_COMPILE_OPTION "-std=c++20")
     find_package(CUDAToolkit REQUIRED)
-    find_library(CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} REQUIRED)
-    find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} REQUIRED)
-    target_link_libraries(ye_deps INTERFACE CUDA::cudart CUDA::cublas CUDA::cublasLt ${CUDNN_LIBRARY} ${NCCL_LIBRARY})
+    set(YE_LIBS_CUDA ON)
+    include(${CMAKE_CURRENT_LIST_DIR}/yolo_engine_libs.cmake)
+    if(yolo_engine_LIBS_MISSING)
+      message(FATAL_ERROR "yolo_engine: CUDA libraries not found: ${yolo_engine_LIBS_MISSING}")
+    endif()
+    target_link_libraries(ye_deps INTERFACE CUDA::cudart CUDA::cublas CUDA::cublasLt yolo_engine::cudnn yolo_engine::nccl)
     target_compile_definitions(ye_deps INTERFACE YE_WITH_CUDA=1)
     target_compile_options(ye_deps INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr --extended-lambda -lineinfo>)
     set(YE_HAVE_CUDA ON)

@@ -1,4 +1,5 @@
-// Module base and Sequential: registration, recursive naming, state-dict load, train flag, device moves.
+// Module base and Sequential: registration, recursive naming, state-dict load, train flag, device moves;
+// the autograd marker that per-layer hooks put on a layer's inputs and outputs.
 #include "layers/module.h"
 
 #include <algorithm>
@@ -103,6 +104,16 @@ void Module::to(Device device) {
 void Module::reset_parameters(Generator& gen) {
   reset_own_parameters(gen);
   for (auto& [n, m] : children_) m->reset_parameters(gen);
+}
+
+Tensor autograd_marker(const Tensor& x, std::function<void()> on_backward) {
+  if (!x.defined() || !any_requires_grad({x})) return x;
+  Tensor out = x.detach();
+  record_op(out, "layer_marker", {x}, [cb = std::move(on_backward)](const Tensor& grad_out) {
+    cb();
+    return std::vector<Tensor>{grad_out};
+  });
+  return out;
 }
 
 Sequential::Sequential(const std::vector<std::shared_ptr<Module>>& mods) {

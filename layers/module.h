@@ -3,7 +3,9 @@
 // the train/eval flag. Parameters are standalone f32 tensors until the model moves them into a
 // ParameterArena (which re-points the same TensorImpl objects, so modules keep working). Sequential
 // chains children named "0", "1", ... (the reference's nn.Sequential / nn.ModuleList naming).
+// LayerHooks and autograd_marker let a model report each layer's forward and backward (profiling).
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -68,6 +70,21 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };
+
+// Observer of a model's layers (per-layer timing, NVTX ranges). The model calls enter() right before
+// layer `index` runs, with its inputs, and leave() right after, with its outputs (Detect: one per
+// level). A hook may replace the tensors by autograd_marker()s of them, so that the backward pass
+// reports when it reaches the layer's outputs (its backward starts) and its inputs (it has ended).
+class LayerHooks {
+ public:
+  virtual ~LayerHooks() = default;
+  virtual void enter(int index, std::vector<Tensor>& inputs) = 0;
+  virtual void leave(int index, std::vector<Tensor>& outputs) = 0;
+};
+
+// Identity for autograd: a tensor sharing x's storage whose backward calls on_backward() and passes
+// the gradient through unchanged. Returns x itself when x records no gradient.
+Tensor autograd_marker(const Tensor& x, std::function<void()> on_backward);
 
 // Children "0", "1", ...; forward applies them in order.
 class Sequential : public Module {

@@ -11,4 +11,5 @@ void add_train_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_val_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
+void add_profile_command(CLI::App& app);
 }  // namespace ye::cli
