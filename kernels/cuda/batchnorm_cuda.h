@@ -1,6 +1,8 @@
 // CUDA twins of kernels/batchnorm.h on channels-last (rows, C) data of dtype f32/f16/bf16 (statistics,
-// affine parameters and partial sums f32). The reductions write per-block partials into `partials`
-// (bn_partials_floats() floats, device memory) and combine them in a second small kernel.
+// affine parameters and partial sums f32). The reductions write per-row-block partials into `partials`
+// (bn_partials_floats() floats of device memory, contents on entry irrelevant) and combine them in a
+// second small kernel in a fixed order: same inputs, same card -> bitwise the same outputs, no host
+// synchronisation, no allocation, capturable in a CUDA graph.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -11,7 +13,7 @@ namespace ye::kernels::cuda {
 
 size_t bn_partials_floats(int64_t rows, int64_t C);
 
-// Training statistics: mean/invstd (C) from the batch (Welford, biased variance), and the running
+// Training statistics: mean/invstd (C) from the batch (shifted sums, biased variance), and the running
 // update running = (1-momentum)*running + momentum*batch with the unbiased variance (rows > 1).
 void bn_stats(DType t, const void* x, int64_t rows, int64_t C, float eps, float momentum, float* running_mean,
               float* running_var, float* mean, float* invstd, float* partials, cudaStream_t s);

@@ -1,51 +1,62 @@
 // Device helpers shared by the batch-norm kernels (batchnorm.cu, batchnorm_vec.cu): SiLU and its
-// gradient, Chan's Welford merge, 16-byte loads and stores, alignment.
+// gradient, the row-block geometry of the two-stage reductions and its fixed-order block reduction
+// over row lanes, and the partial-sum layout both stages agree on.
 #pragma once
 #include <cstdint>
 
 namespace ye::kernels::cuda::bn {
 
+constexpr int kBlock = 256;            // threads of every batch-norm kernel but the final reductions
+constexpr int kUnroll = 4;             // rows each thread loads before computing (memory-level parallelism)
+constexpr int kRowBlocksMax = 1024;    // at most this many row blocks of partials per reduction
+constexpr int kMinLanes = 8;           // a block has at least 8 row lanes (at most 32 channel groups)
+constexpr int kRowsPerThread = 16;     // a reduction thread walks at least ~16 rows
+
 __device__ __forceinline__ float sigmoidf_dev(float z) { return __fdividef(1.0f, 1.0f + __expf(-z)); }
 
-__device__ __forceinline__ float grad_z(float dy, float z, bool silu) {
-  if (!silu) return dy;
-  float s = sigmoidf_dev(z);
-  return dy * s * (1.0f + z * (1.0f - s));
+template <bool Silu>
+__device__ __forceinline__ float grad_z(float dy, float z) {
+  if constexpr (!Silu) {
+    return dy;
+  } else {
+    float s = sigmoidf_dev(z);
+    return dy * s * (1.0f + z * (1.0f - s));
+  }
 }
 
-// Chan's combination of two Welford states (n, mean, m2).
-__device__ __forceinline__ void welford_merge(float& n, float& mean, float& m2, float nb, float meanb, float m2b) {
-  float nt = n + nb;
-  if (nt == 0.f) return;
-  float d = meanb - mean;
-  float f = nb / nt;
-  mean += d * f;
-  m2 += m2b + d * d * n * f;
-  n = nt;
-}
+// Geometry of a partial reduction over (rows, C) in groups of V consecutive channels: blockIdx.x is a
+// channel tile of tile_groups groups, blockIdx.y a contiguous share of the rows; thread t owns group
+// blockIdx.x * tile_groups + t % tile_groups and walks row lane t / tile_groups of the block's share.
+struct TileGeom {
+  int groups;       // C / V
+  int tile_groups;  // groups per block, <= 32
+  int lanes;        // kBlock / tile_groups row lanes (threads t >= lanes * tile_groups idle)
+};
 
-// Rows each thread of the vectorised kernels loads before computing (memory-level parallelism).
-constexpr int kUnroll = 4;
+// Partials of one reduction with P row blocks (floats): the first sums at [p * C + c] for p < P, the
+// second at [P * C + p * C + c], then (statistics only) the per-channel shift at [2 * P * C + c].
 
-template <typename T>
-__device__ __forceinline__ void load16(T* dst, const T* src) {
-  *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(src);
-}
-
-template <typename T>
-__device__ __forceinline__ void store16(T* dst, const T* src) {
-  *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(src);
-}
-
-// Loads the rows r0, r0 + step, ... (kUnroll of them, those below `rows`) of V channels at column g * V.
-template <typename T, int V>
-__device__ __forceinline__ void load_rows(T (&dst)[kUnroll][V], const T* src, int64_t r0, int64_t step, int64_t rows,
-                                          int C, int g) {
+// Sums a[] and b[] of the row lanes sharing a channel group, by a fixed tree in shared memory; the
+// result lands in lane 0's registers. Every thread of the block must call it.
+template <int V>
+__device__ __forceinline__ void reduce_lanes(float (&a)[V], float (&b)[V], int t, int lane, const TileGeom& g) {
+  __shared__ float sa[kBlock * V], sb[kBlock * V];
 #pragma unroll
-  for (int u = 0; u < kUnroll; ++u)
-    if (r0 + u * step < rows) load16(dst[u], src + (r0 + u * step) * C + int64_t(g) * V);
+  for (int v = 0; v < V; ++v) sa[t * V + v] = a[v], sb[t * V + v] = b[v];
+  __syncthreads();
+  for (int step = 1; step < g.lanes; step *= 2) {
+    if (lane % (2 * step) == 0 && lane + step < g.lanes) {
+      const int o = (t + step * g.tile_groups) * V;
+#pragma unroll
+      for (int v = 0; v < V; ++v) sa[t * V + v] += sa[o + v], sb[t * V + v] += sb[o + v];
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int v = 0; v < V; ++v) a[v] = sa[t * V + v], b[v] = sb[t * V + v];
 }
 
-inline bool aligned16(const void* ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15u) == 0; }
+inline bool aligned_to(const void* ptr, uintptr_t bytes) { return (reinterpret_cast<uintptr_t>(ptr) % bytes) == 0; }
+inline bool aligned16(const void* ptr) { return aligned_to(ptr, 16); }
 
 }  // namespace ye::kernels::cuda::bn

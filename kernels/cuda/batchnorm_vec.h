@@ -1,6 +1,8 @@
-// Vectorised batch-norm passes (16-byte accesses, batchnorm_vec.cu), used by batchnorm.cu when
-// bn_vec_ok: channels a multiple of V = 16 / dtype size, at most 256 * V, pointers 16-byte aligned.
-// The partial reductions return the number of row blocks whose partials they wrote.
+// Batch-norm passes of batchnorm_vec.cu, used by batchnorm.cu. The elementwise passes need bn_vec_ok:
+// channels a multiple of V = 16 / dtype size, at most 256 * V, pointers 16-byte aligned. The partial
+// reductions take any C (16-byte accesses when C % V == 0 and the pointers are aligned, else one channel
+// per thread), write the partial layout of batchnorm_math.cuh and return its number of row blocks
+// (at most bn_vec_row_blocks_max(rows)).
 #pragma once
 #include <cuda_runtime.h>
 

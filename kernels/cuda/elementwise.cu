@@ -193,13 +193,9 @@ __global__ void sum_axis_columns_kernel(const T* x, T* out, int64_t outer, int64
   }
 }
 
-template <typename T>
-__global__ void axpy_kernel(float alpha, const T* src, T* dst, int64_t n) {
-  YE_GRID_LOOP(i, n) dst[i] = from_f32<T>(to_f32(dst[i]) + alpha * to_f32(src[i]));
-}
-
+// dst (D) += alpha * src (S) in f32: same-type accumulation (S = D) and f16/bf16 into f32 gradients.
 template <typename S, typename D>
-__global__ void axpy_convert_kernel(float alpha, const S* src, D* dst, int64_t n) {
+__global__ void axpy_kernel(float alpha, const S* src, D* dst, int64_t n) {
   YE_GRID_LOOP(i, n) dst[i] = from_f32<D>(to_f32(dst[i]) + alpha * to_f32(src[i]));
 }
 
@@ -332,14 +328,12 @@ void sum_axis(DType t, const void* x, void* out, int64_t outer, int64_t len, int
 }
 
 void axpy(DType t, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s) {
-  if (n == 0) return;
-  YE_DISPATCH_FLOAT(t, T, axpy_kernel<T><<<grid_for(n), kBlock, 0, s>>>(alpha, (const T*)src, (T*)dst, n));
-  check_launch();
+  axpy_convert(t, t, alpha, src, dst, n, s);
 }
 
 void axpy_convert(DType st, DType dt, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s) {
   if (n == 0) return;
-  YE_DISPATCH_FLOAT(st, S, YE_DISPATCH_FLOAT(dt, D, axpy_convert_kernel<S, D><<<grid_for(n), kBlock, 0, s>>>(
+  YE_DISPATCH_FLOAT(st, S, YE_DISPATCH_FLOAT(dt, D, axpy_kernel<S, D><<<grid_for(n), kBlock, 0, s>>>(
                                                         alpha, (const S*)src, (D*)dst, n)));
   check_launch();
 }

@@ -1,6 +1,8 @@
 // CUDA NHWC max pooling and nearest x2 upsampling. One thread per output element (channels innermost,
-// so a warp reads consecutive channels), with a strip kernel for SPPF's 5x5/s1/p2; the pooling backward
-// gathers, per input element, the outputs whose argmax points at it (no atomics, deterministic).
+// so a warp reads consecutive channels), with strip kernels for SPPF's 5x5/s1/p2; the pooling backward
+// gathers, per input element, the outputs whose argmax points at it, in the CPU's order (no atomics,
+// deterministic, f32 sums equal to the CPU's bit for bit).
+#include <cstdint>
 #include <stdexcept>
 
 #include "kernels/cuda/cuda_check.h"
@@ -116,6 +118,57 @@ __global__ void max_pool_backward_kernel(PoolGeom g, int64_t ho, int64_t wo, con
   }
 }
 
+// SPPF's 5x5 / stride 1 / pad 2 backward: a thread gathers kStrip consecutive inputs of one row for 4
+// channels (16-byte argmax loads) from the 5 x (kStrip + 4) outputs whose windows cover them, instead of
+// 25 outputs per input. Outputs are visited by row, then column, ascending: each input sums its
+// contributions in the order of the CPU's scatter over outputs.
+template <typename T>
+__global__ void max_pool5_s1_backward_kernel(PoolGeom g, int64_t strips, const T* __restrict__ gy,
+                                             const int32_t* __restrict__ argmax, T* __restrict__ gx) {
+  constexpr int V = 4;
+  const int64_t cv = g.c / V, total = g.n * g.h * strips * cv;
+  const int W = int(g.w), H = int(g.h);
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t k = (i % cv) * V, p = i / cv;
+    const int sidx = int(p % strips), iy = int((p / strips) % H);
+    const int64_t n = p / (strips * H);
+    const int ix0 = sidx * kStrip;
+    const int32_t base = iy * W + ix0;  // argmax value that points at input ix0 + q: base + q
+    float acc[kStrip][V];
+#pragma unroll
+    for (int q = 0; q < kStrip; ++q)
+#pragma unroll
+      for (int v = 0; v < V; ++v) acc[q][v] = 0.f;
+    for (int oy = max(iy - 2, 0); oy <= min(iy + 2, H - 1); ++oy) {
+      const int64_t row = (n * H + oy) * W;
+#pragma unroll
+      for (int j = 0; j < kStrip + 4; ++j) {
+        const int ox = ix0 - 2 + j;  // covers inputs ox - 2 .. ox + 2, i.e. q in [j - 4, j]
+        if (ox < 0 || ox >= W) continue;
+        const int64_t o = (row + ox) * g.c + k;
+        const int4 am = *reinterpret_cast<const int4*>(argmax + o);
+        const Pack<T, V> gv = load_pack<T, V>(gy + o);
+        const int32_t a[V] = {am.x, am.y, am.z, am.w};
+#pragma unroll
+        for (int q = 0; q < kStrip; ++q) {
+          if (q < j - 4 || q > j) continue;
+#pragma unroll
+          for (int v = 0; v < V; ++v)
+            if (a[v] == base + q) acc[q][v] += to_f32(gv.v[v]);
+        }
+      }
+    }
+#pragma unroll
+    for (int q = 0; q < kStrip; ++q) {
+      if (ix0 + q >= W) break;
+      Pack<T, V> out;
+#pragma unroll
+      for (int v = 0; v < V; ++v) out.v[v] = from_f32<T>(acc[q][v]);
+      store_pack(gx + ((n * H + iy) * W + ix0 + q) * g.c + k, out);
+    }
+  }
+}
+
 // Nearest 2x upsampling on NHWC, V consecutive channels per thread (V = 1, or 16 bytes when the
 // channel count and the pointers allow it).
 template <typename T, int V>
@@ -168,6 +221,16 @@ void max_pool2d_forward(DType t, const PoolGeom& g, const void* x, void* y, int3
 }
 
 void max_pool2d_backward(DType t, const PoolGeom& g, const void* gy, const int32_t* argmax, void* gx, cudaStream_t s) {
+  if (g.kernel == 5 && g.stride == 1 && g.pad == 2 && g.c % 4 == 0 && g.h * g.w <= INT32_MAX &&
+      reinterpret_cast<uintptr_t>(argmax) % 16 == 0 && reinterpret_cast<uintptr_t>(gy) % (4 * dtype_size(t)) == 0 &&
+      reinterpret_cast<uintptr_t>(gx) % (4 * dtype_size(t)) == 0) {
+    const int64_t strips = (g.w + kStrip - 1) / kStrip, total = g.n * g.h * strips * (g.c / 4);
+    if (total == 0) return;
+    YE_DISPATCH_FLOAT(t, T, max_pool5_s1_backward_kernel<T><<<grid_for(total), 256, 0, s>>>(
+                                g, strips, static_cast<const T*>(gy), argmax, static_cast<T*>(gx)));
+    YE_CUDA_LAUNCH_CHECK();
+    return;
+  }
   int64_t ho = g.ho(), wo = g.wo(), total = g.n * g.h * g.w * g.c;
   YE_DISPATCH_FLOAT(t, T, max_pool_backward_kernel<T><<<grid_for(total), 256, 0, s>>>(
                               g, ho, wo, static_cast<const T*>(gy), argmax, static_cast<T*>(gx)));
