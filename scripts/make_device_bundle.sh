@@ -3,11 +3,14 @@
 # the executables, the engine's libraries and every non-system shared library they need (yaml-cpp,
 # turbojpeg, toml++, cairo and its dependencies) into .device/ (git-ignored), ready to be carried to a
 # GPU machine together with scripts/gpu_suite.sh. Usage: scripts/make_device_bundle.sh [targets...]
+# BUNDLE_FROM=build bundles the static binaries of an existing CUDA build instead (no second build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=build-device
+BUILD=${BUNDLE_FROM:-build-device}
 OUT=.device
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DYE_CUDA=ON -DBUILD_SHARED_LIBS=ON >/dev/null
+if [ -z "${BUNDLE_FROM:-}" ]; then
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DYE_CUDA=ON -DBUILD_SHARED_LIBS=ON >/dev/null
+fi
 cmake --build "$BUILD" -j"$(nproc)" ${1:+--target "$@"}
 rm -rf "$OUT" && mkdir -p "$OUT/bin" "$OUT/lib"
 find "$BUILD" -maxdepth 3 -type f -executable \( -name 'test_*' -o -name 'bench_*' -o -name yolo \) \
