@@ -110,9 +110,10 @@ TEST_CASE("conv2d CUDA: f32 master weight with f16 input, and the algorithm cach
 }
 
 TEST_CASE("batch_norm CUDA (fused SiLU or not, training and eval) matches CPU") {
-  // C=40 and 48 take the vectorised reductions (48 channels: 42 row lanes, a non-power-of-two tree),
-  // C=3 the scalar kernels.
-  for (const Shape& s : {Shape{4, 33, 37, 40}, Shape{2, 40, 40, 48}, Shape{2, 5, 7, 3}})
+  // C=40, 48, 80 and 96 take the 16-byte kernels (f16 48 channels: 42 row lanes, a non-power-of-two
+  // tree), C=3 the one-channel-per-thread ones.
+  for (const Shape& s : {Shape{4, 33, 37, 40}, Shape{2, 40, 40, 48}, Shape{2, 9, 11, 80}, Shape{3, 7, 13, 96},
+                         Shape{2, 5, 7, 3}})
     for (bool training : {true, false})
       for (bool silu : {false, true})
         for (const Tol& t : kTols) {
