@@ -56,7 +56,6 @@ __device__ __forceinline__ void reduce_lanes(float (&a)[V], float (&b)[V], int t
   for (int v = 0; v < V; ++v) a[v] = sa[t * V + v], b[v] = sb[t * V + v];
 }
 
-inline bool aligned_to(const void* ptr, uintptr_t bytes) { return (reinterpret_cast<uintptr_t>(ptr) % bytes) == 0; }
-inline bool aligned16(const void* ptr) { return aligned_to(ptr, 16); }
+inline bool aligned16(const void* ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15u) == 0; }
 
 }  // namespace ye::kernels::cuda::bn
