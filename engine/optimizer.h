@@ -1,7 +1,9 @@
 // Optimizers over the parameter arena: SGD (momentum, Nesterov, L2 decay) and AdamW (decoupled decay)
 // with parameter groups that are contiguous arena ranges, so a step is one kernel per group. The step
 // unscales gradients, checks for inf/NaN and clips the global norm on the device (GradScaler), and
-// skips itself on the device when a non-finite gradient was found: no host sync per step.
+// skips itself on the device when a non-finite gradient was found: no host sync per step. Each step
+// is split into a host part (prepare: counters, hyperparameters uploaded to the device) and a device
+// part (enqueue) that a CUDA graph can record once and replay.
 #pragma once
 #include <string>
 #include <vector>
@@ -56,8 +58,14 @@ class Optimizer {
  public:
   Optimizer(OptimizerKind kind, const ParameterArena& arena, std::vector<ParamGroup> groups, float beta2 = 0.999f,
             float eps = 1e-8f, bool nesterov = true);
-  // Unscale + inf check + clip at max_norm + update of every group, all on the device.
+  // Unscale + inf check + clip at max_norm + update of every group, all on the device:
+  // prepare() then enqueue_step().
   void step(GradScaler& scaler, float max_norm = 10.0f);
+  // Host part of a step: counts it and uploads each group's lr/momentum/decay (and AdamW's bias
+  // corrections) to the device, asynchronously on the compute stream.
+  void prepare();
+  // Device part of the step prepared last: capturable (reads every changing value from the device).
+  void enqueue_step(GradScaler& scaler, float max_norm = 10.0f);
   std::vector<ParamGroup>& groups() { return groups_; }
   const std::vector<ParamGroup>& groups() const { return groups_; }
   OptimizerKind kind() const { return kind_; }
@@ -74,6 +82,7 @@ class Optimizer {
   bool nesterov_;
   int64_t steps_ = 0;
   Tensor buf1_, buf2_, partials_;
+  Tensor hyper_;  // (groups, 6) f32 kernels::GroupHyper records on the device
 };
 
 // Exponential moving average of the model's parameters and buffers (BN running statistics):
@@ -81,7 +90,9 @@ class Optimizer {
 class ModelEMA {
  public:
   ModelEMA(const Tensor& values, const Tensor& buffers, float decay = 0.9999f, float tau = 2000.0f);
-  void update(const Tensor& values, const Tensor& buffers);
+  void update(const Tensor& values, const Tensor& buffers);  // prepare() then enqueue()
+  void prepare();  // host part: counts the update and uploads its decay to the device
+  void enqueue(const Tensor& values, const Tensor& buffers);  // device part (capturable)
   float current_decay() const;
   const Tensor& values() const { return values_; }
   const Tensor& buffers() const { return buffers_; }
@@ -89,7 +100,8 @@ class ModelEMA {
 
  private:
   Tensor values_, buffers_;
-  float decay_, tau_;
+  Tensor decay_device_;  // [1] f32: the decay of the update prepared last
+  float decay_, tau_, prepared_decay_ = 0.0f;
 };
 
 }  // namespace ye

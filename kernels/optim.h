@@ -18,6 +18,16 @@ struct AdamWParams {
   int64_t step;  // 1-based, for bias correction
 };
 
+// Per-group hyperparameters as the CUDA step kernels read them from device memory, so a captured
+// step (CUDA graph) follows learning-rate and momentum schedules that the host uploads before replay.
+// SGD uses lr, momentum, weight_decay, first_step (0/1); AdamW lr, momentum (= beta1), weight_decay
+// and the bias corrections step_size = lr / (1 - beta1^t), bc2_sqrt = sqrt(1 - beta2^t).
+struct GroupHyper {
+  float lr, momentum, weight_decay, first_step, step_size, bc2_sqrt;
+};
+GroupHyper sgd_hyper(const SgdParams& p);
+GroupHyper adamw_hyper(const AdamWParams& p);
+
 // Device-side state shared by the step kernels (all f32 scalars in device memory on CUDA).
 struct StepControl {
   float* found_inf;    // 0 or 1, set by unscale_and_norm

@@ -5,6 +5,9 @@
 // enqueue times (total and per phase, no syncs) say whether the step is bound by the CPU or the GPU.
 // Each BM_train_step_phases run brackets one step with cudaProfilerStart/Stop, so a kernel profiler
 // started with --profile-from-start off sees exactly whole warm steps (docs/PERFORMANCE.md).
+// BM_train_step_graph runs the trainer's own micro-batch (yolo::TrainStep: upload from pinned host
+// memory, padded device targets, CUDA graphs; /0 = the same TrainStep forced eager) and reports the
+// host time per step, the graph size and the memory it holds.
 #include <benchmark/benchmark.h>
 #include <cuda_profiler_api.h>
 
@@ -14,17 +17,19 @@
 #include <vector>
 
 #include "engine/allocator.h"
+#include "engine/host_memory.h"
 #include "engine/ops.h"
 #include "engine/optimizer.h"
 #include "yolo/loss/detection_loss.h"
 #include "yolo/model/detection_model.h"
+#include "yolo/train/train_step.h"
 
 namespace {
 
 using namespace ye;
 using Clock = std::chrono::steady_clock;
 
-const char* const kModels[] = {"yolov8n", "yolov8s"};
+const char* const kModels[] = {"yolov8n", "yolov8s", "yolo11s", "yolov8m"};
 constexpr int kImgsz = 640, kNc = 80;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
@@ -109,6 +114,45 @@ void BM_train_step(benchmark::State& state) {
   state.counters["reserved_GiB"] = double(allocator_stats(rig.dev).bytes_reserved) / double(1ull << 30);
 }
 
+// The trainer's path: TrainStep over a pinned host batch (the loader's form) with the same boxes.
+void BM_train_step_graph(benchmark::State& state) {
+  const int batch = int(state.range(1));
+  const bool graphs = state.range(2) != 0;
+  StepRig rig(kModels[state.range(0)], batch);
+  state.SetLabel(std::string(kModels[state.range(0)]) + " b" + std::to_string(batch) + " f16 640, TrainStep " +
+                 (graphs ? "graph" : "eager"));
+  const size_t image_bytes = size_t(batch) * kImgsz * kImgsz * 3;
+  std::shared_ptr<void> pinned = pinned_host_alloc(image_bytes);
+  auto* images = static_cast<uint8_t*>(pinned.get());
+  for (size_t i = 0; i < image_bytes; ++i) images[i] = uint8_t((i * 2654435761u) >> 24);
+  std::vector<float> rows = rig.targets.to_vector();
+  yolo::TrainStepParts parts;
+  parts.model = rig.model.get(), parts.loss = rig.loss.get(), parts.optimizer = rig.opt.get();
+  parts.scaler = rig.scaler.get(), parts.ema = rig.ema.get(), parts.input_dtype = DType::f16;
+  parts.use_graphs = graphs;
+  yolo::TrainStep step(parts);
+  yolo::StepBatch b{images, batch, kImgsz, kImgsz, rows.data(), int64_t(rows.size() / 6)};
+  for (int i = 0; i < 4; ++i) step.run(b, true);  // warm-up and recording
+  ops::synchronize(rig.dev);
+  allocator_reset_peak(rig.dev);
+  double host_ms = 0;
+  for (auto _ : state) {
+    auto t = Clock::now();
+    step.run(b, true);
+    host_ms += ms_since(t);
+    ops::synchronize(rig.dev);
+  }
+  const yolo::TrainStepStats& st = step.stats();
+  if (graphs && !st.disabled_reason.empty()) state.SkipWithError(("graphs off: " + st.disabled_reason).c_str());
+  AllocatorStats mem = allocator_stats(rig.dev);
+  state.counters["images/s"] = benchmark::Counter(double(state.iterations() * batch), benchmark::Counter::kIsRate);
+  state.counters["host_ms"] = benchmark::Counter(host_ms, benchmark::Counter::kAvgIterations);
+  state.counters["graph_nodes"] = double(st.graph_nodes);
+  state.counters["graph_GiB"] = double(st.graph_bytes) / double(1ull << 30);
+  state.counters["peak_GiB"] = double(mem.peak_bytes_in_use) / double(1ull << 30);
+  state.counters["reserved_GiB"] = double(mem.bytes_reserved) / double(1ull << 30);
+}
+
 void BM_train_step_phases(benchmark::State& state) {
   StepRig rig(kModels[state.range(0)], int(state.range(1)));
   state.SetLabel(std::string(kModels[state.range(0)]) + " b" + std::to_string(state.range(1)) + " f16 640, synced phases");
@@ -126,6 +170,7 @@ void BM_train_step_phases(benchmark::State& state) {
 
 }  // namespace
 
+BENCHMARK(BM_train_step_graph)->ArgsProduct({{0, 1, 2, 3}, {16, 64}, {1, 0}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_train_step)->ArgsProduct({{0, 1}, {16, 64}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_train_step_phases)->ArgsProduct({{0, 1}, {16, 64}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

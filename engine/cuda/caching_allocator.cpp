@@ -27,20 +27,32 @@ size_t CachingAllocator::round_size(size_t bytes) {
   return (bytes + step - 1) / step * step;
 }
 
+void* CachingAllocator::take_cached_locked(int pool, cudaStream_t stream, size_t size) {
+  auto it = cache_.find({pool, stream, size});
+  if (it == cache_.end() || it->second.empty()) return nullptr;
+  void* ptr = it->second.back();
+  it->second.pop_back();
+  return ptr;
+}
+
 void* CachingAllocator::allocate(size_t bytes, cudaStream_t stream) {
   size_t size = round_size(bytes);
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.num_allocs++;
-  void* ptr = nullptr;
-  auto it = cache_.find({stream, size});
-  if (it != cache_.end() && !it->second.empty()) {
-    ptr = it->second.back();
-    it->second.pop_back();
-  } else {
+  const int pool = active_pool_;
+  void* ptr = take_cached_locked(pool, stream, size);
+  if (!ptr && pool != 0) {
+    // A free block of the default pool moves into the private pool: it is unused, and from now on only
+    // the graph's replays write it.
+    ptr = take_cached_locked(0, stream, size);
+    if (ptr) pool_bytes_[pool] += size;
+  }
+  if (!ptr) {
     ptr = malloc_or_retry(size, bytes);
     stats_.bytes_reserved += size;
+    if (pool != 0) pool_bytes_[pool] += size;
   }
-  live_[ptr] = Block{size, stream};
+  live_[ptr] = Block{size, stream, pool};
   stats_.bytes_in_use += size;
   stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
   return ptr;
@@ -77,17 +89,69 @@ void CachingAllocator::free(void* ptr) {
   Block b = it->second;
   live_.erase(it);
   stats_.bytes_in_use -= b.size;
-  cache_[{b.stream, b.size}].push_back(ptr);
+  if (active_pool_ != 0 && b.pool == 0) {
+    // Freed during a capture: the graph being recorded may have used it, so it joins the graph's pool.
+    b.pool = active_pool_;
+    pool_bytes_[b.pool] += b.size;
+  }
+  cache_[{b.pool, b.stream, b.size}].push_back(ptr);
+}
+
+int CachingAllocator::new_pool_id() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return next_pool_++;
+}
+
+void CachingAllocator::begin_pool(int id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  YE_CHECK(id > 0 && active_pool_ == 0, "CachingAllocator::begin_pool(", id, ") while pool ", active_pool_,
+           " is active");
+  active_pool_ = id;
+}
+
+void CachingAllocator::end_pool() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  active_pool_ = 0;
+}
+
+void CachingAllocator::release_pool(int id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  YE_CHECK(id != active_pool_, "CachingAllocator::release_pool(", id, ") while it is active");
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    auto [pool, stream, size] = it->first;
+    if (pool != id) {
+      ++it;
+      continue;
+    }
+    auto& dst = cache_[{0, stream, size}];
+    dst.insert(dst.end(), it->second.begin(), it->second.end());
+    it = cache_.erase(it);
+  }
+  for (auto& [ptr, block] : live_)
+    if (block.pool == id) block.pool = 0;
+  pool_bytes_.erase(id);
+}
+
+size_t CachingAllocator::pool_bytes(int id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = pool_bytes_.find(id);
+  return it == pool_bytes_.end() ? 0 : it->second;
 }
 
 void CachingAllocator::release_cached_locked() {
-  for (auto& [key, ptrs] : cache_) {
-    for (void* p : ptrs) {
-      cudaFree(p);
-      stats_.bytes_reserved -= key.second;
+  // Only the default pool's blocks: a private pool's free blocks are still addressed by its graph.
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    auto [pool, stream, size] = it->first;
+    if (pool != 0) {
+      ++it;
+      continue;
     }
+    for (void* p : it->second) {
+      cudaFree(p);
+      stats_.bytes_reserved -= size;
+    }
+    it = cache_.erase(it);
   }
-  cache_.clear();
 }
 
 void CachingAllocator::empty_cache() {

@@ -14,18 +14,44 @@ DeviceContext::DeviceContext(int dev) : device(dev), allocator(dev) {
   YE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   YE_CUBLAS_CHECK(cublasCreate(&cublas));
   YE_CUBLAS_CHECK(cublasSetStream(cublas, stream));
+  // A workspace of our own: cuBLAS's default one is allocated lazily, which a graph capture forbids.
+  constexpr size_t kCublasWorkspace = size_t(32) << 20;
+  cublas_workspace_ = allocator.allocate(kCublasWorkspace, stream);
+  YE_CUBLAS_CHECK(cublasSetWorkspace(cublas, cublas_workspace_, kCublasWorkspace));
   YE_CUBLAS_CHECK(cublasLtCreate(&cublaslt));
   YE_CUDNN_CHECK(cudnnCreate(&cudnn));
   YE_CUDNN_CHECK(cudnnSetStream(cudnn, stream));
 }
 
 void* DeviceContext::workspace(size_t bytes) {
+  if (capturing_) {
+    if (bytes > capture_workspace_bytes_) {
+      if (capture_workspace_) allocator.free(capture_workspace_);
+      capture_workspace_ = allocator.allocate(bytes, stream);
+      capture_workspace_bytes_ = CachingAllocator::round_size(bytes);
+    }
+    return capture_workspace_;
+  }
   if (bytes > workspace_bytes_) {
     if (workspace_) allocator.free(workspace_);
     workspace_ = allocator.allocate(bytes, stream);
     workspace_bytes_ = CachingAllocator::round_size(bytes);
   }
   return workspace_;
+}
+
+void DeviceContext::begin_capture() {
+  capturing_ = true;
+  capture_workspace_ = nullptr;
+  capture_workspace_bytes_ = 0;
+}
+
+void DeviceContext::end_capture() {
+  // Back into the graph's pool (still active): only that graph's replays use it from now on.
+  if (capture_workspace_) allocator.free(capture_workspace_);
+  capture_workspace_ = nullptr;
+  capture_workspace_bytes_ = 0;
+  capturing_ = false;
 }
 
 constexpr int kMaxDevices = 64;

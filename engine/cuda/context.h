@@ -21,12 +21,20 @@ struct DeviceContext {
   CachingAllocator allocator;
   bool allow_tf32 = false;
 
-  // Scratch memory of at least `bytes`, valid until the next call on this stream.
+  // Scratch memory of at least `bytes`, valid until the next call on this stream. While a graph is
+  // being captured the scratch comes from the graph's pool, so growing it later never frees memory a
+  // graph still addresses.
   void* workspace(size_t bytes);
+  void begin_capture();  // called by StepGraph around a capture
+  void end_capture();
 
  private:
   void* workspace_ = nullptr;
   size_t workspace_bytes_ = 0;
+  bool capturing_ = false;
+  void* capture_workspace_ = nullptr;
+  size_t capture_workspace_bytes_ = 0;
+  void* cublas_workspace_ = nullptr;
 };
 
 DeviceContext& context(int device);

@@ -1,9 +1,22 @@
-// CPU optimizer kernels (see kernels/optim.h); the maths mirrors the CUDA versions line by line.
+// CPU optimizer kernels (see kernels/optim.h); the maths mirrors the CUDA versions line by line. The
+// per-group hyperparameter records (GroupHyper) the CUDA kernels read are computed here for both.
 #include <cmath>
 
 #include "kernels/optim.h"
 
-namespace ye::kernels::cpu {
+namespace ye::kernels {
+
+GroupHyper sgd_hyper(const SgdParams& p) {
+  return {p.lr, p.momentum, p.weight_decay, p.first_step ? 1.0f : 0.0f, 0.0f, 0.0f};
+}
+
+GroupHyper adamw_hyper(const AdamWParams& p) {
+  float bc1 = 1.0f - std::pow(p.beta1, float(p.step));
+  float bc2 = 1.0f - std::pow(p.beta2, float(p.step));
+  return {p.lr, p.beta1, p.weight_decay, 0.0f, p.lr / bc1, std::sqrt(bc2)};
+}
+
+namespace cpu {
 
 void unscale_and_norm(float* g, int64_t n, const StepControl& ctl) {
   float inv = 1.0f / *ctl.loss_scale;
@@ -41,10 +54,8 @@ void adamw_step(float* w, const float* g, float* m, float* v, int64_t n, const A
                 const StepControl& ctl) {
   if (*ctl.found_inf != 0.0f) return;
   float clip = clip_coefficient(*ctl.grad_sq_sum, ctl.max_norm);
-  float bc1 = 1.0f - std::pow(p.beta1, float(p.step));
-  float bc2 = 1.0f - std::pow(p.beta2, float(p.step));
-  float step_size = p.lr / bc1;
-  float bc2_sqrt = std::sqrt(bc2);
+  const GroupHyper h = adamw_hyper(p);
+  const float step_size = h.step_size, bc2_sqrt = h.bc2_sqrt;
   for (int64_t i = 0; i < n; ++i) {
     float gi = g[i] * clip;
     w[i] *= 1.0f - p.lr * p.weight_decay;
@@ -69,4 +80,5 @@ void update_loss_scale(const StepControl& ctl, int* tracker, float growth, float
   }
 }
 
-}  // namespace ye::kernels::cpu
+}  // namespace cpu
+}  // namespace ye::kernels

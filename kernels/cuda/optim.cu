@@ -60,33 +60,37 @@ __global__ void sum_partials_kernel(const float* partials, int count, float* out
   }
 }
 
-__global__ void sgd_kernel(float* w, const float* g, float* buf, int64_t n, SgdParams p, StepControl c) {
+__global__ void sgd_kernel(float* w, const float* g, float* buf, int64_t n, const GroupHyper* hp, bool nesterov,
+                           StepControl c) {
   if (*c.found_inf != 0.f) return;
+  const GroupHyper p = *hp;
   float clip = clip_coef(c);
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
     float d = g[i] * clip + p.weight_decay * w[i];
-    float b = p.first_step ? d : p.momentum * buf[i] + d;
+    float b = p.first_step != 0.f ? d : p.momentum * buf[i] + d;
     buf[i] = b;
-    w[i] -= p.lr * (p.nesterov ? d + p.momentum * b : b);
+    w[i] -= p.lr * (nesterov ? d + p.momentum * b : b);
   }
 }
 
-__global__ void adamw_kernel(float* w, const float* g, float* m, float* v, int64_t n, AdamWParams p, StepControl c,
-                             float step_size, float bc2_sqrt) {
+__global__ void adamw_kernel(float* w, const float* g, float* m, float* v, int64_t n, const GroupHyper* hp,
+                             float beta2, float eps, StepControl c) {
   if (*c.found_inf != 0.f) return;
+  const GroupHyper p = *hp;
   float clip = clip_coef(c);
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
     float gi = g[i] * clip;
     float wi = w[i] * (1.f - p.lr * p.weight_decay);
-    float mi = p.beta1 * m[i] + (1.f - p.beta1) * gi;
-    float vi = p.beta2 * v[i] + (1.f - p.beta2) * gi * gi;
+    float mi = p.momentum * m[i] + (1.f - p.momentum) * gi;
+    float vi = beta2 * v[i] + (1.f - beta2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    w[i] = wi - step_size * mi / (sqrtf(vi) / bc2_sqrt + p.eps);
+    w[i] = wi - p.step_size * mi / (sqrtf(vi) / p.bc2_sqrt + eps);
   }
 }
 
-__global__ void ema_kernel(float* ema, const float* model, int64_t n, float d) {
+__global__ void ema_kernel(float* ema, const float* model, int64_t n, const float* decay) {
+  const float d = *decay;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x)
     ema[i] = d * ema[i] + (1.f - d) * model[i];
 }
@@ -115,23 +119,21 @@ void unscale_and_norm(float* grad, int64_t n, const StepControl& ctl, float* par
   check_launch();
 }
 
-void sgd_step(float* w, const float* g, float* buf, int64_t n, const SgdParams& p, const StepControl& ctl,
-              cudaStream_t s) {
+void sgd_step(float* w, const float* g, float* buf, int64_t n, const GroupHyper* hyper, bool nesterov,
+              const StepControl& ctl, cudaStream_t s) {
   if (n == 0) return;
-  sgd_kernel<<<blocks_for(n), 256, 0, s>>>(w, g, buf, n, p, ctl);
+  sgd_kernel<<<blocks_for(n), 256, 0, s>>>(w, g, buf, n, hyper, nesterov, ctl);
   check_launch();
 }
 
-void adamw_step(float* w, const float* g, float* m, float* v, int64_t n, const AdamWParams& p,
-                const StepControl& ctl, cudaStream_t s) {
+void adamw_step(float* w, const float* g, float* m, float* v, int64_t n, const GroupHyper* hyper, float beta2,
+                float eps, const StepControl& ctl, cudaStream_t s) {
   if (n == 0) return;
-  float bc1 = 1.f - powf(p.beta1, float(p.step));
-  float bc2 = 1.f - powf(p.beta2, float(p.step));
-  adamw_kernel<<<blocks_for(n), 256, 0, s>>>(w, g, m, v, n, p, ctl, p.lr / bc1, sqrtf(bc2));
+  adamw_kernel<<<blocks_for(n), 256, 0, s>>>(w, g, m, v, n, hyper, beta2, eps, ctl);
   check_launch();
 }
 
-void ema_update(float* ema, const float* model, int64_t n, float decay, cudaStream_t s) {
+void ema_update(float* ema, const float* model, int64_t n, const float* decay, cudaStream_t s) {
   if (n == 0) return;
   ema_kernel<<<blocks_for(n), 256, 0, s>>>(ema, model, n, decay);
   check_launch();

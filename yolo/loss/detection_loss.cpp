@@ -29,32 +29,72 @@ DetectionLoss::DetectionLoss(int nc, std::vector<int> strides, kernels::DetLossP
     : nc_(nc), strides_(std::move(strides)), params_(params) {}
 
 const DetectionLoss::AnchorCache& DetectionLoss::anchors_for(const std::vector<Tensor>& feats) {
-  std::vector<int64_t> key;
+  Device dev = feats[0].device();
+  std::vector<int64_t> key{int64_t(dev.kind), int64_t(dev.index)};
   std::vector<std::pair<int, int>> hw;
   for (const Tensor& f : feats) {
     key.push_back(f.dim(1));
     key.push_back(f.dim(2));
     hw.push_back({int(f.dim(1)), int(f.dim(2))});
   }
-  Device dev = feats[0].device();
-  if (key != cache_.key || !(dev == cache_.device) || !cache_.anchors.defined()) {
-    std::vector<float> a, s;
-    make_anchors(hw, strides_, a, s);
-    cache_.key = key;
-    cache_.device = dev;
-    cache_.anchors = Tensor::from_vector(a, {int64_t(s.size()), 2}, dev);
-    cache_.strides = Tensor::from_vector(s, {int64_t(s.size())}, dev);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  std::vector<float> a, s;
+  make_anchors(hw, strides_, a, s);
+  AnchorCache& c = cache_[key];
+  c.anchors = Tensor::from_vector(a, {int64_t(s.size()), 2}, dev);
+  c.strides = Tensor::from_vector(s, {int64_t(s.size())}, dev);
+  return c;
+}
+
+int max_boxes_per_image(const float* rows, int64_t n, int64_t batch) {
+  std::vector<int> per_image(size_t(batch), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int b = int(rows[i * 6]);
+    YE_CHECK(b >= 0 && b < batch, "detection loss: target row ", i, " names image ", b, " of a batch of ", batch);
+    per_image[size_t(b)]++;
   }
-  return cache_;
+  return std::max(1, *std::max_element(per_image.begin(), per_image.end()));
+}
+
+bool pad_target_rows(const float* rows, int64_t n, int64_t batch, int64_t capacity, int max_boxes,
+                     std::vector<float>& out) {
+  if (n > capacity || (n > 0 && max_boxes_per_image(rows, n, batch) > max_boxes)) return false;
+  out.assign(size_t(capacity) * 6, 0.0f);
+  std::copy(rows, rows + n * 6, out.begin());
+  for (int64_t i = n; i < capacity; ++i) out[size_t(i) * 6] = -1.0f;
+  return true;
 }
 
 LossResult DetectionLoss::operator()(const std::vector<Tensor>& feats, const Tensor& targets, int img_h,
                                      int img_w) {
-  YE_CHECK(feats.size() == strides_.size(), "detection loss: ", feats.size(), " head levels for ",
-           strides_.size(), " strides");
   YE_CHECK(targets.device().is_cpu() && targets.dtype() == DType::f32 && targets.ndim() == 2 &&
                (targets.dim(0) == 0 || targets.dim(1) == kernels::kDetTargetCols),
            "detection loss: targets must be (n, 6) f32 rows on the host, got ", targets.shape().str());
+  YE_CHECK(!feats.empty(), "detection loss: no head outputs");
+  const int64_t B = feats[0].dim(0);
+  int64_t n = targets.numel() ? targets.dim(0) : 0;
+  Tensor rows = targets.contiguous();
+  const int max_boxes = max_boxes_per_image(rows.data_as<float>(), n, B);
+  Device dev = feats[0].device();
+  Tensor dev_rows = n ? (dev.is_cpu() ? rows : rows.to(dev)) : Tensor::zeros({1, 6}, DType::f32, dev);
+  return compute(feats, dev_rows, n, max_boxes, img_h, img_w);
+}
+
+LossResult DetectionLoss::operator()(const std::vector<Tensor>& feats, const PaddedTargets& targets, int img_h,
+                                     int img_w) {
+  YE_CHECK(!feats.empty() && feats[0].device().is_cuda(), "detection loss: padded device targets need CUDA head outputs");
+  YE_CHECK(targets.rows.device() == feats[0].device() && targets.rows.dtype() == DType::f32 &&
+               targets.rows.ndim() == 2 && targets.rows.dim(1) == kernels::kDetTargetCols && targets.max_boxes > 0,
+           "detection loss: padded targets must be (capacity, 6) f32 rows on ", feats[0].device().str(),
+           " with max_boxes > 0, got ", targets.rows.shape().str(), " on ", targets.rows.device().str());
+  return compute(feats, targets.rows, targets.rows.dim(0), targets.max_boxes, img_h, img_w);
+}
+
+LossResult DetectionLoss::compute(const std::vector<Tensor>& feats, const Tensor& dev_targets, int64_t n,
+                                  int max_boxes, int img_h, int img_w) {
+  YE_CHECK(feats.size() == strides_.size(), "detection loss: ", feats.size(), " head levels for ",
+           strides_.size(), " strides");
   const int64_t B = feats[0].dim(0), no = 64 + nc_;
   std::vector<Tensor> flat;
   for (const Tensor& f : feats) {
@@ -68,17 +108,6 @@ LossResult DetectionLoss::operator()(const std::vector<Tensor>& feats, const Ten
   DType dt = pred.dtype();
   const AnchorCache& anc = anchors_for(feats);
 
-  // Boxes per image on the host decide the padded target width M.
-  int64_t n = targets.numel() ? targets.dim(0) : 0;
-  Tensor rows = targets.contiguous();
-  std::vector<int> per_image(size_t(B), 0);
-  for (int64_t i = 0; i < n; ++i) {
-    int b = int(rows.data_as<float>()[i * 6]);
-    YE_CHECK(b >= 0 && b < B, "detection loss: target row ", i, " names image ", b, " of a batch of ", B);
-    per_image[size_t(b)]++;
-  }
-  int max_boxes = std::max(1, *std::max_element(per_image.begin(), per_image.end()));
-
   Tensor pd, ps;
   {
     NoGradGuard ng;
@@ -88,7 +117,6 @@ LossResult DetectionLoss::operator()(const std::vector<Tensor>& feats, const Ten
   Tensor gd = Tensor::empty(pd.shape(), dt, dev), gs = Tensor::empty(ps.shape(), dt, dev);
   Tensor loss = Tensor::empty({4}, DType::f32, dev);
   kernels::DetLossShape shape{int(B), int(A), nc_, max_boxes, img_h, img_w};
-  Tensor dev_targets = n ? rows.to(dev) : Tensor::zeros({1, 6}, DType::f32, dev);
   kernels::DetLossInputs in{pd.data(), ps.data(), dt, anc.anchors.data_as<float>(), anc.strides.data_as<float>(),
                             dev_targets.data_as<float>(), int(n), nullptr};
   kernels::DetLossOutputs out{loss.data_as<float>(), gd.data(), gs.data(), nullptr, nullptr, nullptr};

@@ -232,8 +232,11 @@ void DetectionModel::copy_weights_from(const Tensor& values, const Tensor& buffe
 Tensor images_to_input(const uint8_t* images, int batch, int height, int width, Device device, DType dtype) {
   Tensor raw = Tensor::empty({batch, height, width, 3}, DType::u8, device);
   ops::copy_from_host_async(raw, images, raw.nbytes());
-  Tensor x = ops::cast(raw, dtype);
-  return ops::mul_scalar(x, 1.0f / 255.0f);
+  return uint8_images_to_input(raw, dtype);
+}
+
+Tensor uint8_images_to_input(const Tensor& raw, DType dtype) {
+  return ops::mul_scalar(ops::cast(raw, dtype), 1.0f / 255.0f);
 }
 
 }  // namespace ye::yolo

@@ -80,5 +80,7 @@ class DetectionModel {
 // Uploads a uint8 NHWC RGB batch (pinned host memory for an asynchronous copy) and converts it to
 // `dtype` in [0, 1] on the device: (B, H, W, 3).
 Tensor images_to_input(const uint8_t* images, int batch, int height, int width, Device device, DType dtype);
+// The conversion alone, from a uint8 (B, H, W, 3) tensor already on the device.
+Tensor uint8_images_to_input(const Tensor& raw, DType dtype);
 
 }  // namespace ye::yolo

@@ -191,6 +191,12 @@ void Trainer::State::setup() {
                   ddp->reducer().buckets().size(), double(model->parameters().total()) * 4.0 / 1e6,
                   (long long)rank_batch);
   }
+  TrainStepParts parts;
+  parts.model = model.get(), parts.loss = criterion.get(), parts.optimizer = optimizer.get();
+  parts.scaler = scaler.get(), parts.ema = main_rank ? ema.get() : nullptr, parts.ddp = ddp.get();
+  parts.input_dtype = act_dtype;
+  parts.max_norm = args.max_grad_norm > 0 ? float(args.max_grad_norm) : 10.0f;
+  train_step = std::make_unique<TrainStep>(parts);
   if (!main_rank) return;
   write_file_atomic(run.file("args.yaml"), to_yaml(args, run.root.string()));
   tb = std::make_unique<TensorBoardWriter>(run.root);
@@ -247,30 +253,14 @@ void Trainer::State::run_epoch(int64_t epoch) {
         if (optimizer->kind() == OptimizerKind::sgd) optimizer->groups()[g].momentum = float(w.momentum);
       }
     }
-    Tensor input = images_to_input(b.images, b.batch_size, b.height, b.width, device, act_dtype);
-    Tensor targets = Tensor::from_vector(b.targets, {int64_t(b.num_targets()), 6});
-    if (ddp) ddp->before_forward();  // rank 0's BN buffers, as DDP's broadcast_buffers=True
-    DetectOutput out = model->forward(input);
-    LossResult lr = (*criterion)(out.feats, targets, b.height, b.width);
     const bool step = should_step(ni, counters.last_opt_step, accumulate);
-    if (ddp) {
-      // loss x world_size with averaged gradients = the sum of the ranks' gradients (the reference's
-      // DDP semantics). Only a stepping micro-batch all-reduces: the average of the accumulated sum.
-      ddp->begin_backward(step);
-      scaler->scale_loss(ddp->scale_loss(lr.total)).backward();
-      ddp->end_backward();
-    } else {
-      scaler->scale_loss(lr.total).backward();
-    }
-    ops::add_(loss_sum, lr.components);
+    StepBatch sb{b.images, b.batch_size, b.height, b.width, b.targets.data(), int64_t(b.num_targets())};
+    ops::add_(loss_sum, train_step->run(sb, step));
     if (step) {
-      optimizer->step(*scaler, args.max_grad_norm > 0 ? float(args.max_grad_norm) : 10.0f);
-      scaler->update();
-      model->parameters().zero_grad();
-      if (main_rank) ema->update(model->parameters().values(), model->buffers().values());
       counters.last_opt_step = ni;
       counters.optimizer_steps++;
       counters.ema_updates = ema->updates;
+      nonfinite.after_step(*scaler, run.weights / "last.safetensors");  // fault_policy.h
     }
     images += b.batch_size;
     if (main_rank && plots && std::find(plot_iters.begin(), plot_iters.end(), ni) != plot_iters.end()) {

@@ -21,6 +21,7 @@
 #include "yolo/run/tensorboard.h"
 #include "yolo/train/checkpoint.h"
 #include "yolo/train/data_parallel.h"
+#include "yolo/train/train_step.h"
 #include "yolo/train/trainer.h"
 
 namespace ye::yolo {
@@ -72,6 +73,7 @@ struct Trainer::State {
   // The process group and the DDP wrapper (declared last: destroyed before the model they hook).
   std::unique_ptr<dist::Communicator> comm;
   std::unique_ptr<DataParallel> ddp;
+  std::unique_ptr<TrainStep> train_step;  // the micro-batch body (CUDA graphs on one GPU)
 
   void setup();
   void run_epoch(int64_t epoch);

@@ -1,0 +1,121 @@
+// TrainStep (see train_step.h): the eager micro-batch body, and its recording as two CUDA graphs
+// (forward + loss + backward; optimizer tail) with the batch uploaded into fixed device buffers.
+#include "yolo/train/train_step.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "engine/ops.h"
+#include "yolo/train/data_parallel.h"
+
+namespace ye::yolo {
+
+TrainStep::TrainStep(TrainStepParts parts) : p_(parts) {
+  YE_CHECK(p_.model && p_.loss && p_.optimizer && p_.scaler, "TrainStep: model, loss, optimizer and scaler are required");
+  const Device dev = p_.model->device();
+  components_ = Tensor::zeros({4}, DType::f32, dev);
+  graphs_ok_ = p_.use_graphs && step_graphs_enabled() && dev.is_cuda() && !p_.ddp;
+  if (!graphs_ok_)
+    stats_.disabled_reason = !dev.is_cuda()       ? "not a CUDA device"
+                             : p_.ddp             ? "multi-process (DDP) steps run eagerly"
+                             : !p_.use_graphs     ? "turned off by the caller"
+                                                  : "YE_CUDA_GRAPH=0";
+}
+
+void TrainStep::prepare_shape(const StepBatch& b) {
+  const int need = b.num_targets ? max_boxes_per_image(b.targets, b.num_targets, b.batch) : 1;
+  const bool same_shape = b.batch == batch_ && b.height == height_ && b.width == width_;
+  if (same_shape && need <= max_boxes_) return;
+  if (forward_graph_.captured()) stats_.recaptures++;
+  forward_graph_.reset();
+  tail_graph_.reset();
+  stats_.graph_bytes = stats_.graph_nodes = 0;
+  warm_ = 0;
+  // Per-image capacity: a power of two >= 32 that only grows, so mosaic batches rarely re-record.
+  max_boxes_ = std::max({max_boxes_, 32, int(std::bit_ceil(unsigned(need)))});
+  if (!same_shape) {
+    batch_ = b.batch, height_ = b.height, width_ = b.width;
+    images_ = Tensor::empty({b.batch, b.height, b.width, 3}, DType::u8, p_.model->device());
+  }
+  targets_.rows = Tensor::empty({int64_t(batch_) * max_boxes_, 6}, DType::f32, p_.model->device());
+  targets_.max_boxes = max_boxes_;
+}
+
+void TrainStep::upload(const StepBatch& b) {
+  ops::copy_from_host_async(images_, b.images, images_.nbytes());
+  if (images_.device().is_cpu()) {  // the CPU loss reads host rows directly
+    host_targets_ = Tensor::from_vector(std::vector<float>(b.targets, b.targets + b.num_targets * 6),
+                                        {b.num_targets, 6});
+    return;
+  }
+  const bool fits = pad_target_rows(b.targets, b.num_targets, batch_, targets_.rows.dim(0), max_boxes_, padded_rows_);
+  YE_CHECK(fits, "TrainStep: ", b.num_targets, " targets do not fit the padded capacity");
+  ops::copy_from_host_async(targets_.rows, padded_rows_.data(), padded_rows_.size() * sizeof(float));
+}
+
+void TrainStep::forward_backward(bool optimizer_step) {
+  if (p_.ddp) p_.ddp->before_forward();
+  DetectOutput out = p_.model->forward(uint8_images_to_input(images_, p_.input_dtype));
+  LossResult l = images_.device().is_cpu() ? (*p_.loss)(out.feats, host_targets_, height_, width_)
+                                           : (*p_.loss)(out.feats, targets_, height_, width_);
+  if (p_.ddp) {
+    p_.ddp->begin_backward(optimizer_step);
+    p_.scaler->scale_loss(p_.ddp->scale_loss(l.total)).backward();
+    p_.ddp->end_backward();
+  } else {
+    p_.scaler->scale_loss(l.total).backward();
+  }
+  ops::copy_(components_, l.components);
+}
+
+void TrainStep::optimizer_tail() {
+  p_.optimizer->enqueue_step(*p_.scaler, p_.max_norm);
+  p_.scaler->update();
+  p_.model->parameters().zero_grad();
+  if (p_.ema) p_.ema->enqueue(p_.model->parameters().values(), p_.model->buffers().values());
+}
+
+bool TrainStep::record(std::string* why) {
+  const Device dev = p_.model->device();
+  if (!forward_graph_.capture(dev, [this] { forward_backward(false); }, why)) return false;
+  if (!tail_graph_.capture(dev, [this] { optimizer_tail(); }, why)) {
+    forward_graph_.reset();
+    return false;
+  }
+  stats_.captures++;
+  stats_.graph_bytes = forward_graph_.pool_bytes() + tail_graph_.pool_bytes();
+  stats_.graph_nodes = forward_graph_.num_nodes() + tail_graph_.num_nodes();
+  return true;
+}
+
+const Tensor& TrainStep::run(const StepBatch& b, bool optimizer_step) {
+  YE_CHECK(b.images && b.batch > 0 && b.height > 0 && b.width > 0 && (b.num_targets == 0 || b.targets),
+           "TrainStep::run: empty batch");
+  prepare_shape(b);
+  upload(b);
+  // Host parts of the step first: the graphs read the uploaded scalars when they run.
+  if (optimizer_step) {
+    p_.optimizer->prepare();
+    if (p_.ema) p_.ema->prepare();
+  }
+  if (graphs_ok_ && warm_ >= p_.warmup_steps && !forward_graph_.captured()) {
+    std::string why;
+    if (!record(&why)) {
+      graphs_ok_ = false;
+      stats_.disabled_reason = "capture failed: " + why;
+    }
+  }
+  if (graphs_ok_ && forward_graph_.captured()) {
+    forward_graph_.replay();
+    if (optimizer_step) tail_graph_.replay();
+    stats_.graph_steps++;
+    return components_;
+  }
+  forward_backward(optimizer_step);
+  if (optimizer_step) optimizer_tail();
+  warm_++;
+  stats_.eager_steps++;
+  return components_;
+}
+
+}  // namespace ye::yolo

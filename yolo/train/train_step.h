@@ -1,0 +1,81 @@
+// One training micro-batch as a single call: upload, forward, loss, backward and, on stepping
+// micro-batches, the optimizer step, loss-scale update, zero_grad and EMA. On one CUDA device without
+// DDP the device work is recorded as CUDA graphs once the batch shape has repeated (warm-up steps run
+// eagerly) and replayed afterwards, so the host only uploads the batch and the step's scalars; a new
+// shape (last partial batch, rect or multi-scale sizes) or more boxes than the padded capacity runs
+// eagerly and re-records. Graph and eager steps compute bitwise the same results.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "engine/optimizer.h"
+#include "engine/step_graph.h"
+#include "yolo/loss/detection_loss.h"
+#include "yolo/model/detection_model.h"
+
+namespace ye::yolo {
+
+class DataParallel;
+
+struct TrainStepParts {
+  DetectionModel* model = nullptr;
+  DetectionLoss* loss = nullptr;
+  Optimizer* optimizer = nullptr;
+  GradScaler* scaler = nullptr;
+  ModelEMA* ema = nullptr;        // null: no EMA update on this rank
+  DataParallel* ddp = nullptr;    // non-null: eager steps with gradient all-reduce
+  DType input_dtype = DType::f32;
+  float max_norm = 10.0f;
+  bool use_graphs = true;         // false: always eager (also YE_CUDA_GRAPH=0)
+  int warmup_steps = 2;           // eager steps of a new shape before it is recorded
+};
+
+// A batch as the loader hands it over: uint8 NHWC RGB images (pinned host memory) and (n, 6) target
+// rows (image index, class, xc, yc, w, h normalized).
+struct StepBatch {
+  const uint8_t* images = nullptr;
+  int batch = 0, height = 0, width = 0;
+  const float* targets = nullptr;
+  int64_t num_targets = 0;
+};
+
+struct TrainStepStats {
+  int64_t graph_steps = 0;      // micro-batches replayed from a graph
+  int64_t eager_steps = 0;      // micro-batches run eagerly (warm-up, fallbacks)
+  int64_t captures = 0;         // successful recordings
+  int64_t recaptures = 0;       // recordings after a shape or capacity change
+  size_t graph_bytes = 0;       // device memory reserved by the graphs' pools
+  size_t graph_nodes = 0;       // nodes of the recorded graphs
+  std::string disabled_reason;  // why graphs are off (empty while they are used)
+};
+
+class TrainStep {
+ public:
+  explicit TrainStep(TrainStepParts parts);
+  // Runs one micro-batch; returns its loss components [4] f32 on the device (box, cls, dfl, total),
+  // overwritten by the next call.
+  const Tensor& run(const StepBatch& batch, bool optimizer_step);
+  const TrainStepStats& stats() const { return stats_; }
+  int box_capacity() const { return max_boxes_; }  // per image, of the padded targets
+
+ private:
+  void prepare_shape(const StepBatch& b);
+  void upload(const StepBatch& b);
+  void forward_backward(bool optimizer_step);
+  void optimizer_tail();
+  bool record(std::string* why);
+
+  TrainStepParts p_;
+  TrainStepStats stats_;
+  Tensor images_;      // (B, H, W, 3) u8, the graphs' input
+  PaddedTargets targets_;  // CUDA: fixed-capacity device rows
+  Tensor host_targets_;    // CPU: the batch's rows
+  std::vector<float> padded_rows_;
+  Tensor components_;  // [4] f32
+  int batch_ = 0, height_ = 0, width_ = 0, max_boxes_ = 0;
+  int warm_ = 0;
+  bool graphs_ok_ = false;
+  StepGraph forward_graph_, tail_graph_;
+};
+
+}  // namespace ye::yolo
