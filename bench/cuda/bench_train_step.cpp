@@ -131,7 +131,7 @@ void BM_train_step_graph(benchmark::State& state) {
   parts.scaler = rig.scaler.get(), parts.ema = rig.ema.get(), parts.input_dtype = DType::f16;
   parts.use_graphs = graphs;
   yolo::TrainStep step(parts);
-  yolo::StepBatch b{images, batch, kImgsz, kImgsz, rows.data(), int64_t(rows.size() / 6)};
+  yolo::StepBatch b{images, pinned, batch, kImgsz, kImgsz, rows.data(), int64_t(rows.size() / 6)};
   for (int i = 0; i < 4; ++i) step.run(b, true);  // warm-up and recording
   ops::synchronize(rig.dev);
   allocator_reset_peak(rig.dev);

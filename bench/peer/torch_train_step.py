@@ -2,7 +2,8 @@
 # PyTorch, eager, as its trainer runs it: autocast f16, GradScaler, unscale + clip 10, SGD with the
 # three parameter groups, EMA) on a fixed GPU batch of the same shape and box counts.
 # Usage (GPU machine, ultralytics importable): python3 bench/peer/torch_train_step.py [--out file.json]
-# Rows: yolov8n/s x batch 16/64, with cuDNN deterministic (the reference's default) and autotuned.
+# Rows: --models x batch 16/64 in two variants: the reference's default (NCHW, cuDNN deterministic, as its
+# trainer sets) and the fastest eager PyTorch we know (channels_last, cuDNN autotuned).
 import argparse
 import json
 import time
@@ -47,11 +48,13 @@ def optimizer_for(model, lr=0.01, momentum=0.937, decay=5e-4):
     return opt
 
 
-def run(name, batch, steps, device, deterministic):
+def run(name, batch, steps, device, deterministic, channels_last):
     torch.backends.cudnn.benchmark = not deterministic
     torch.backends.cudnn.deterministic = deterministic
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
     model = DetectionModel(f"{name}.yaml", nc=NC, verbose=False).to(device).train()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
     model.args = type("Args", (), {"box": 7.5, "cls": 0.5, "dfl": 1.5})()
     for p in model.parameters():
         p.requires_grad_(True)
@@ -59,6 +62,7 @@ def run(name, batch, steps, device, deterministic):
     scaler = torch.amp.GradScaler("cuda")
     ema = ModelEMA(model)
     data = make_batch(batch, device)
+    data["img"] = data["img"].contiguous(memory_format=fmt)
 
     def step():
         with torch.autocast("cuda", dtype=torch.float16):
@@ -80,6 +84,7 @@ def run(name, batch, steps, device, deterministic):
     torch.cuda.synchronize()
     dt = (time.perf_counter() - t) / steps
     return {"model": name, "batch": batch, "cudnn": "deterministic" if deterministic else "benchmark",
+            "layout": "channels_last" if channels_last else "nchw",
             "ms_per_step": dt * 1e3, "images_per_s": batch / dt,
             "max_reserved_GiB": torch.cuda.max_memory_reserved() / 2**30}
 
@@ -88,15 +93,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="")
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--models", default="yolov8n,yolov8s,yolo11s,yolov8m")
     a = ap.parse_args()
     LOGGER.setLevel("ERROR")
     rows = []
-    # deterministic: what the reference's trainer sets by default (deterministic=True); benchmark: cuDNN
-    # autotuning, the fastest eager PyTorch.
-    for deterministic in (True, False):
-        for name in ("yolov8n", "yolov8s"):
+    for deterministic, channels_last in ((True, False), (False, True)):
+        for name in a.models.split(","):
             for batch in (16, 64):
-                r = run(name, batch, a.steps, "cuda:0", deterministic)
+                r = run(name, batch, a.steps, "cuda:0", deterministic, channels_last)
                 print(json.dumps(r), flush=True)
                 rows.append(r)
                 torch.cuda.empty_cache()

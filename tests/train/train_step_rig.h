@@ -17,7 +17,7 @@ struct RigBatch {
   std::vector<uint8_t> images;
   std::vector<float> targets;
   yolo::StepBatch view() const {
-    return {images.data(), batch, size, size, targets.data(), int64_t(targets.size() / 6)};
+    return {images.data(), nullptr, batch, size, size, targets.data(), int64_t(targets.size() / 6)};
   }
 };
 

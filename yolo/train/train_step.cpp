@@ -10,7 +10,7 @@
 
 namespace ye::yolo {
 
-TrainStep::TrainStep(TrainStepParts parts) : p_(parts) {
+TrainStep::TrainStep(TrainStepParts parts) : p_(parts), uploader_(parts.model ? parts.model->device() : Device::cpu()) {
   YE_CHECK(p_.model && p_.loss && p_.optimizer && p_.scaler, "TrainStep: model, loss, optimizer and scaler are required");
   const Device dev = p_.model->device();
   components_ = Tensor::zeros({4}, DType::f32, dev);
@@ -42,7 +42,7 @@ void TrainStep::prepare_shape(const StepBatch& b) {
 }
 
 void TrainStep::upload(const StepBatch& b) {
-  ops::copy_from_host_async(images_, b.images, images_.nbytes());
+  uploader_.upload(images_, b.images, images_.nbytes(), b.memory);
   if (images_.device().is_cpu()) {  // the CPU loss reads host rows directly
     host_targets_ = Tensor::from_vector(std::vector<float>(b.targets, b.targets + b.num_targets * 6),
                                         {b.num_targets, 6});

@@ -3,11 +3,14 @@
 // DDP the device work is recorded as CUDA graphs once the batch shape has repeated (warm-up steps run
 // eagerly) and replayed afterwards, so the host only uploads the batch and the step's scalars; a new
 // shape (last partial batch, rect or multi-scale sizes) or more boxes than the padded capacity runs
-// eagerly and re-records. Graph and eager steps compute bitwise the same results.
+// eagerly and re-records. Graph and eager steps compute bitwise the same results. The images travel
+// on a copy stream while the previous step still computes.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "engine/host_upload.h"
 #include "engine/optimizer.h"
 #include "engine/step_graph.h"
 #include "yolo/loss/detection_loss.h"
@@ -30,10 +33,12 @@ struct TrainStepParts {
   int warmup_steps = 2;           // eager steps of a new shape before it is recorded
 };
 
-// A batch as the loader hands it over: uint8 NHWC RGB images (pinned host memory) and (n, 6) target
-// rows (image index, class, xc, yc, w, h normalized).
+// A batch as the loader hands it over: uint8 NHWC RGB images (pinned host memory, owned by `memory`,
+// which TrainStep keeps until their copy to the device has completed) and (n, 6) target rows (image
+// index, class, xc, yc, w, h normalized).
 struct StepBatch {
   const uint8_t* images = nullptr;
+  std::shared_ptr<void> memory;
   int batch = 0, height = 0, width = 0;
   const float* targets = nullptr;
   int64_t num_targets = 0;
@@ -67,7 +72,8 @@ class TrainStep {
 
   TrainStepParts p_;
   TrainStepStats stats_;
-  Tensor images_;      // (B, H, W, 3) u8, the graphs' input
+  HostUploader uploader_;  // images: copy stream, overlapping the previous step
+  Tensor images_;          // (B, H, W, 3) u8, the graphs' input
   PaddedTargets targets_;  // CUDA: fixed-capacity device rows
   Tensor host_targets_;    // CPU: the batch's rows
   std::vector<float> padded_rows_;

@@ -254,7 +254,7 @@ void Trainer::State::run_epoch(int64_t epoch) {
       }
     }
     const bool step = should_step(ni, counters.last_opt_step, accumulate);
-    StepBatch sb{b.images, b.batch_size, b.height, b.width, b.targets.data(), int64_t(b.num_targets())};
+    StepBatch sb{b.images, b.memory, b.batch_size, b.height, b.width, b.targets.data(), int64_t(b.num_targets())};
     ops::add_(loss_sum, train_step->run(sb, step));
     if (step) {
       counters.last_opt_step = ni;
