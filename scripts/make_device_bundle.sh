@@ -18,7 +18,7 @@ find "$BUILD" -maxdepth 3 -type f -executable \( -name 'test_*' -o -name 'bench_
 find "$BUILD" -maxdepth 2 -name 'libye_*.so' -exec cp {} "$OUT/lib/" \;
 # Non-system dependencies: everything ldd resolves outside the CUDA toolkit and glibc.
 for f in "$OUT"/bin/* "$OUT"/lib/*.so; do
-  ldd "$f" 2>/dev/null | awk '/=> \// {print $3}'
+  ldd "$f" 2>/dev/null | awk '/=> \// {print $3}' || true
 done | sort -u | while read -r lib; do
   case "$(basename "$lib")" in
     libc.so*|libm.so*|libdl.so*|librt.so*|libpthread.so*|ld-linux*|libgcc_s.so*|libcuda.so*) continue ;;
