@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "engine/dist/sync_batch_norm.h"
+
 namespace ye::layers {
 
 Conv2d::Conv2d(int c1, int c2, int k, int s, int p, int g, bool with_bias) {
@@ -39,7 +41,14 @@ Tensor BatchNorm2d::forward(const Tensor& x) { return forward_act(x, false); }
 
 Tensor BatchNorm2d::forward_act(const Tensor& x, bool silu) {
   if (training()) num_batches_tracked.data_as<int32_t>()[0] += 1;
-  return ops::batch_norm(x, weight, bias, running_mean, running_var, {training(), momentum, eps, silu});
+  ops::BatchNormArgs a{training(), momentum, eps, silu};
+  if (sync && training()) return dist::sync_batch_norm(x, weight, bias, running_mean, running_var, a, *sync);
+  return ops::batch_norm(x, weight, bias, running_mean, running_var, a);
+}
+
+void set_sync_batch_norm(Module& root, dist::Communicator* comm) {
+  if (auto* bn = dynamic_cast<BatchNorm2d*>(&root)) bn->sync = comm;
+  for (auto& child : root.children()) set_sync_batch_norm(*child.second, comm);
 }
 
 void BatchNorm2d::reset_own_parameters(Generator&) {

@@ -5,6 +5,10 @@
 #pragma once
 #include "layers/module.h"
 
+namespace ye::dist {
+class Communicator;
+}
+
 namespace ye::layers {
 
 class Conv2d : public Module {
@@ -27,6 +31,7 @@ class BatchNorm2d : public Module {
   Tensor forward_act(const Tensor& x, bool silu);
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;  // nbt: CPU i32 scalar
   float eps, momentum;
+  dist::Communicator* sync = nullptr;  // set: SyncBN over this group in training (dist::sync_batch_norm)
 
  protected:
   void reset_own_parameters(Generator& gen) override;
@@ -40,6 +45,9 @@ class Conv : public Module {
   std::shared_ptr<BatchNorm2d> bn;
   bool act;
 };
+
+// Points every BatchNorm2d under `root` at `comm` (SyncBN) or back to per-process statistics (nullptr).
+void set_sync_batch_norm(Module& root, dist::Communicator* comm);
 
 // Depthwise-style Conv: groups = gcd(c1, c2) (fully depthwise when c1 == c2), with BN and SiLU.
 std::shared_ptr<Conv> make_dwconv(int c1, int c2, int k = 1, int s = 1, bool act = true);

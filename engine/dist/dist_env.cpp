@@ -34,6 +34,8 @@ DistEnv read_dist_env(const EnvLookup& get) {
   static constexpr Names kFamilies[] = {
       {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "torchrun"},
       {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE", "mpi"},
+      // MPICH / Intel MPI (Hydra): PMI_RANK / PMI_SIZE, local ranks from MPI_LOCALRANKID / MPI_LOCALNRANKS.
+      {"PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "MPI_LOCALNRANKS", "mpi"},
       // SLURM_STEP_NUM_TASKS is set by srun only: a batch script (SLURM_PROCID=0, SLURM_NTASKS=N
       // for the whole allocation) is one process, not rank 0 of N.
       {"SLURM_PROCID", "SLURM_STEP_NUM_TASKS", "SLURM_LOCALID", nullptr, "slurm"},
@@ -54,6 +56,14 @@ DistEnv read_dist_env(const EnvLookup& get) {
   if (auto a = get("MASTER_ADDR"); a && !a->empty()) e.master_addr = *a;
   e.master_port = parse_int(get, "MASTER_PORT", e.master_port);
   YE_CHECK(e.master_port > 0 && e.master_port < 65536, "MASTER_PORT=", e.master_port, " is not a TCP port");
+  // torchrun's agent already listens on MASTER_PORT (its TCPStore, which torch workers join): rank 0
+  // of this engine listens on the next port of the same host.
+  if (auto agent = get("TORCHELASTIC_USE_AGENT_STORE"); agent && *agent == "True" && e.source == "torchrun") {
+    YE_CHECK(e.master_port < 65535, "MASTER_PORT=", e.master_port, ": under torchrun the engine listens on ",
+             "MASTER_PORT + 1, which is not a TCP port");
+    e.master_port += 1;
+    e.port_after_agent_store = true;
+  }
   return e;
 }
 

@@ -1,7 +1,8 @@
 // Where this process sits in a distributed run, read from the environment: RANK / WORLD_SIZE /
 // LOCAL_RANK / LOCAL_WORLD_SIZE / MASTER_ADDR / MASTER_PORT (torchrun and `yolo train --device 0,1`),
-// else OMPI_COMM_WORLD_* (mpirun), else SLURM_PROCID / SLURM_STEP_NUM_TASKS / SLURM_LOCALID (srun).
-// Defines DistEnv, read_dist_env() and the collective timeout (YE_DIST_TIMEOUT s, default 1800).
+// else OMPI_COMM_WORLD_* (Open MPI) or PMI_RANK / PMI_SIZE (MPICH, Intel MPI), else SLURM_PROCID /
+// SLURM_STEP_NUM_TASKS / SLURM_LOCALID (srun). Under torchrun (TORCHELASTIC_USE_AGENT_STORE=True) the
+// rendezvous port is MASTER_PORT + 1. Defines DistEnv, read_dist_env() and YE_DIST_TIMEOUT.
 #pragma once
 #include <chrono>
 #include <functional>
@@ -15,6 +16,7 @@ struct DistEnv {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   std::string source;  // "torchrun", "mpi", "slurm"; empty when not launched as part of a group
+  bool port_after_agent_store = false;  // torchrun's agent holds MASTER_PORT: master_port is MASTER_PORT + 1
   bool distributed() const { return world_size > 1; }
   bool main_rank() const { return rank == 0; }
 };

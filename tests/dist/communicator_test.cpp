@@ -162,7 +162,7 @@ TEST_CASE("the rendezvous links report a peer whose process ended") {
   CHECK(gone == 1);
 }
 
-TEST_CASE("distributed environment: torchrun, mpirun and Slurm names; bad values are named") {
+TEST_CASE("distributed environment: torchrun, Open MPI, MPICH and Slurm names; bad values are named") {
   auto lookup = [](std::map<std::string, std::string> m) {
     return [m](const std::string& k) -> std::optional<std::string> {
       auto it = m.find(k);
@@ -185,6 +185,20 @@ TEST_CASE("distributed environment: torchrun, mpirun and Slurm names; bad values
   CHECK(m.source == "mpi");
   CHECK(m.rank == 1);
   CHECK(m.local_rank == 1);
+  dist::DistEnv h = dist::read_dist_env(lookup({{"PMI_RANK", "2"}, {"PMI_SIZE", "4"}, {"MPI_LOCALRANKID", "0"},
+                                               {"MPI_LOCALNRANKS", "2"}}));
+  CHECK(h.source == "mpi");
+  CHECK(h.rank == 2);
+  CHECK(h.world_size == 4);
+  CHECK(h.local_rank == 0);
+  CHECK(h.local_world_size == 2);
+  // torchrun's agent holds its store on MASTER_PORT: the engine's rank 0 listens on the next port.
+  dist::DistEnv agent = dist::read_dist_env(lookup({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "29400"},
+                                                   {"TORCHELASTIC_USE_AGENT_STORE", "True"}}));
+  CHECK(agent.master_port == 29401);
+  CHECK(agent.port_after_agent_store);
+  CHECK(dist::read_dist_env(lookup({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "29400"},
+                                    {"TORCHELASTIC_USE_AGENT_STORE", "False"}})).master_port == 29400);
   // An sbatch script (no srun step) is a single process even though SLURM_NTASKS says 8.
   CHECK_FALSE(dist::read_dist_env(lookup({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "8"}})).distributed());
   dist::DistEnv s = dist::read_dist_env(

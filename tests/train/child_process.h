@@ -22,15 +22,22 @@ inline std::filesystem::path yolo_binary() { return std::filesystem::absolute("y
 
 class ChildProcess {
  public:
-  // Starts `program args...` in `cwd`, its stdout and stderr appended to `log`. pid() < 0 on failure.
+  // Starts `program args...` in `cwd`, its stdout and stderr appended to `log`, with this process's
+  // environment plus `env` ("NAME=value", replacing a variable of the same name; "NAME=" alone
+  // removes it). pid() < 0 on failure.
   ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
-               const std::filesystem::path& cwd, const std::filesystem::path& log)
+               const std::filesystem::path& cwd, const std::filesystem::path& log,
+               const std::vector<std::string>& env = {})
       : log_(log) {
     std::vector<std::string> all{program.string()};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<std::string> vars = merged_environment(env);
+    std::vector<char*> envp;
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
     std::string dir = cwd.string(), log_path = log.string();
     pid_ = ::fork();
     if (pid_ == 0) {  // only async-signal-safe calls until exec
@@ -41,7 +48,7 @@ class ChildProcess {
       if (fd < 0 || ::chdir(dir.c_str()) != 0) ::_exit(127);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
-      ::execv(argv[0], argv.data());
+      ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
   }
@@ -85,6 +92,19 @@ class ChildProcess {
   }
 
  private:
+  static std::vector<std::string> merged_environment(const std::vector<std::string>& extra) {
+    auto name_of = [](const std::string& v) { return v.substr(0, v.find('=')); };
+    std::vector<std::string> out;
+    for (char** e = environ; *e; ++e) {
+      std::string v = *e;
+      bool replaced = false;
+      for (const auto& x : extra) replaced = replaced || name_of(x) == name_of(v);
+      if (!replaced) out.push_back(v);
+    }
+    for (const auto& x : extra)
+      if (x.back() != '=') out.push_back(x);
+    return out;
+  }
   void poll() {
     if (pid_ > 0 && !done_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) done_ = true;
   }

@@ -30,6 +30,7 @@ void on_sigint(int) {
 int run_train(const std::vector<std::string>& given, bool force_default, const char* subcommand) {
   std::vector<std::string> raw = given;
   const int world_flag = yolo::take_world_flag(raw);
+  const int master_port_flag = yolo::take_master_port_flag(raw);
   const dist::DistEnv env = dist::read_dist_env();
   const bool quiet = env.distributed() && !env.main_rank();  // ranks other than 0 do not log
   yolo::ParsedTrainArgs parsed = yolo::parse_train_args(raw);
@@ -66,12 +67,13 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
       }
       std::vector<std::string> argv{"yolo", subcommand};
       argv.insert(argv.end(), given.begin(), given.end());
-      return launch_ranks(argv, spec.world);
+      return launch_ranks(argv, spec.world, master_port_flag);
     }
   } else {
     YE_CHECK(world_flag == 0 || world_flag == env.world_size, "--world ", world_flag, " but WORLD_SIZE=",
              env.world_size, " (", env.source, ")");
   }
+  args.world = env.world_size;  // written to args.yaml
   std::signal(SIGINT, on_sigint);
   yolo::TrainSummary s;
   try {

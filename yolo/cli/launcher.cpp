@@ -55,11 +55,11 @@ std::string status_text(int status) {
 }
 }  // namespace
 
-int launch_ranks(const std::vector<std::string>& argv, int world) {
+int launch_ranks(const std::vector<std::string>& argv, int world, int master_port) {
   std::error_code ec;
   std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   YE_CHECK(!ec, "cannot find this program's path (/proc/self/exe) to start the ranks: ", ec.message());
-  int port = dist::free_tcp_port();
+  int port = master_port > 0 ? master_port : dist::free_tcp_port();
   std::vector<std::string> base;
   static const char* kOwn[] = {"RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="};
   for (char** e = environ; *e; ++e) {

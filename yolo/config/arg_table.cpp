@@ -141,7 +141,7 @@ const std::vector<ArgSpec> kSpecs = {
     YE_ARG(auto_augment), YE_ARG(erasing), YE_ARG(cfg, true), YE_ARG(tracker),
     YE_ARG(precision, false, false, true, {"auto", "fp32", "tf32", "fp16", "bf16"}),
     YE_ARG(accumulate, false, false, true), YE_ARG(max_grad_norm, false, false, true),
-    YE_ARG(sync_bn, false, false, true), YE_ARG(tensorboard, false, false, true),
+    YE_ARG(sync_bn, false, false, true), YE_ARG(tensorboard, false, false, true), YE_ARG(world, false, false, true),
 };
 #undef YE_ARG
 

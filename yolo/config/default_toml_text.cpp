@@ -138,6 +138,7 @@ accumulate = 0 # gradient accumulation steps (0 = auto: round(nbs / batch))
 max_grad_norm = 10.0 # gradient clipping norm after unscaling
 sync_bn = false # synchronise BatchNorm statistics across GPUs
 tensorboard = true # write TensorBoard event files into the run folder
+world = 1 # processes of the run, set from WORLD_SIZE (--device 0,1 / --device cpu --world N / torchrun)
 )toml";
   return kText;
 }

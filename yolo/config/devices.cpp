@@ -1,8 +1,9 @@
 // Device lists and process counts of `yolo train` (see devices.h): splitting "0,1" / "[0, 1]",
-// removing --world from the arguments, and the checks on GPU lists.
+// removing --world and --master-port from the arguments, and the checks on GPU lists.
 #include "yolo/config/devices.h"
 
 #include <charconv>
+#include <initializer_list>
 
 #include "kernels/error.h"
 
@@ -23,31 +24,49 @@ std::vector<std::string> split_device_list(const std::string& text) {
   return out;
 }
 
-int take_world_flag(std::vector<std::string>& argv) {
-  int world = 0;
+namespace {
+// Removes every `--<name> N`, `--<name>=N` or `<name>=N` (name in `spellings`) and returns the last N
+// (0 when absent); N must be an integer in [lo, hi].
+int take_int_flag(std::vector<std::string>& argv, std::initializer_list<const char*> spellings, const char* what,
+                  int lo, int hi) {
+  int out = 0;
   for (size_t i = 0; i < argv.size();) {
-    std::string value;
+    std::string value, flag;
     size_t n = 0;
     const std::string& a = argv[i];
-    if (a == "--world") {
-      YE_CHECK(i + 1 < argv.size(), "--world needs a number of CPU processes");
-      value = argv[i + 1], n = 2;
-    } else if (a.rfind("--world=", 0) == 0) {
-      value = a.substr(8), n = 1;
-    } else if (a.rfind("world=", 0) == 0) {
-      value = a.substr(6), n = 1;
-    } else {
+    for (const char* name : spellings) {
+      const std::string dashed = std::string("--") + name, keyed = std::string(name) + "=";
+      if (a == dashed) {
+        YE_CHECK(i + 1 < argv.size(), dashed, " needs ", what);
+        value = argv[i + 1], n = 2, flag = dashed;
+      } else if (a.rfind(dashed + "=", 0) == 0) {
+        value = a.substr(dashed.size() + 1), n = 1, flag = dashed;
+      } else if (a.rfind(keyed, 0) == 0) {
+        value = a.substr(keyed.size()), n = 1, flag = dashed;
+      }
+      if (n) break;
+    }
+    if (!n) {
       ++i;
       continue;
     }
     int v = 0;
     auto r = std::from_chars(value.data(), value.data() + value.size(), v);
-    YE_CHECK(r.ec == std::errc() && r.ptr == value.data() + value.size() && v >= 1, "--world expects a positive "
-             "number of processes, got '", value, "'");
-    world = v;
+    YE_CHECK(r.ec == std::errc() && r.ptr == value.data() + value.size() && v >= lo && v <= hi, flag, " expects ",
+             what, ", got '", value, "'");
+    out = v;
     argv.erase(argv.begin() + long(i), argv.begin() + long(i + n));
   }
-  return world;
+  return out;
+}
+}  // namespace
+
+int take_world_flag(std::vector<std::string>& argv) {
+  return take_int_flag(argv, {"world"}, "a positive number of processes", 1, 1 << 20);
+}
+
+int take_master_port_flag(std::vector<std::string>& argv) {
+  return take_int_flag(argv, {"master-port", "master_port"}, "a TCP port (1-65535)", 1, 65535);
 }
 
 LaunchSpec launch_spec(const std::string& device, int world_flag) {

@@ -95,6 +95,7 @@ struct TrainArgs {
   int64_t accumulate = 0;  // 0 = auto
   double max_grad_norm = 0;
   bool sync_bn = false, tensorboard = false;
+  int64_t world = 1;  // processes of the run (WORLD_SIZE; --world N for CPU ranks)
 
   // Derived values.
   Precision resolved_precision() const;  // precision, or fp16 / fp32 from amp when "auto"

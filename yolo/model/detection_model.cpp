@@ -130,6 +130,8 @@ void DetectionModel::set_training(bool on) {
   impl_->train(on);
 }
 
+void DetectionModel::set_sync_batch_norm(dist::Communicator* comm) { layers::set_sync_batch_norm(*impl_, comm); }
+
 DetectOutput DetectionModel::forward(const Tensor& images) {
   YE_CHECK(images.ndim() == 4 && images.dim(3) == spec_.in_channels, "model input must be (B, H, W, ",
            spec_.in_channels, ") NHWC, got ", images.shape().str());

@@ -13,6 +13,10 @@
 #include "engine/param_arena.h"
 #include "yolo/model_spec/model_spec.h"
 
+namespace ye::dist {
+class Communicator;
+}
+
 namespace ye::layers {
 class LayerHooks;
 }
@@ -44,6 +48,8 @@ class DetectionModel {
 
   void set_training(bool on);
   bool training() const { return training_; }
+  // SyncBN: every BatchNorm2d normalises over the ranks of `comm` in training; nullptr: per process.
+  void set_sync_batch_norm(dist::Communicator* comm);
 
   // images: (B, H, W, 3) NHWC, f32/f16/bf16, values in [0, 1]; H and W multiples of 32.
   DetectOutput forward(const Tensor& images);

@@ -22,6 +22,8 @@ void DataParallel::before_forward() {
   if (model_.buffers().total() > 0) comm_.broadcast(model_.buffers().values(), 0);
 }
 
+void DataParallel::enable_sync_bn() { model_.set_sync_batch_norm(&comm_); }
+
 Tensor DataParallel::scale_loss(const Tensor& loss) const { return ops::mul_scalar(loss, float(comm_.world_size())); }
 
 void DataParallel::begin_backward(bool sync) { reducer_->begin(sync); }

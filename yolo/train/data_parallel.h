@@ -21,6 +21,7 @@ class DataParallel {
 
   void broadcast_state();                    // parameters and buffers from rank 0
   void before_forward();                     // BN buffers from rank 0 (training forwards)
+  void enable_sync_bn();                     // --sync-bn: BN batch statistics over all ranks
   Tensor scale_loss(const Tensor& loss) const;  // loss * world_size
   void begin_backward(bool sync);            // sync = this micro-batch ends with an optimizer step
   void end_backward();

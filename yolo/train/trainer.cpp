@@ -93,6 +93,7 @@ void Trainer::State::setup() {
   data_cfg = data::load_dataset_yaml(args.data);
   data::DatasetOptions dopt;
   dopt.fraction = args.fraction;
+  if (!main_rank) dopt.log = nullptr;  // every rank reads the same labels: rank 0 alone reports them
   train_ds = std::make_shared<const data::Dataset>(data::Dataset::load(data_cfg, "train", dopt));
   data::DatasetOptions vopt;
   if (main_rank) val_ds = std::make_shared<const data::Dataset>(data::Dataset::load(data_cfg, "val", vopt));
@@ -133,6 +134,7 @@ void Trainer::State::setup() {
   lo.imgsz = int(args.imgsz);
   lo.batch_size = int(rank_batch);
   lo.workers = int(workers);
+  if (!main_rank) lo.log = nullptr;  // the other ranks do not log (as the reference's LOGGER on RANK > 0)
   // One shuffle for all ranks (the distributed sampler needs it): the loader's seed is shared, and its
   // augmentation is keyed by (seed, epoch, image), so ranks never repeat each other's draws.
   lo.seed = uint64_t(args.seed);
@@ -186,10 +188,14 @@ void Trainer::State::setup() {
   if (comm) {
     ddp = std::make_unique<DataParallel>(*comm, *model);
     ddp->broadcast_state();  // every rank starts from rank 0's weights (and resumed state)
+    if (args.sync_bn) ddp->enable_sync_bn();
     if (main_rank)
       std::printf("DDP: gradients all-reduced in %zu buckets (%.1f MB) during backward, per-rank batch %lld\n",
                   ddp->reducer().buckets().size(), double(model->parameters().total()) * 4.0 / 1e6,
                   (long long)rank_batch);
+    if (main_rank && args.sync_bn) std::printf("DDP: SyncBN, BatchNorm statistics over all %d ranks\n", comm->world_size());
+  } else if (args.sync_bn && main_rank) {
+    std::printf("sync_bn=True has no effect in a single-process run\n");
   }
   TrainStepParts parts;
   parts.model = model.get(), parts.loss = criterion.get(), parts.optimizer = optimizer.get();

@@ -3,49 +3,16 @@
 // the bucketed all-reduce of a real model's gradient arena (yolov8s: several 25 MB buckets) equals the
 // sum of the ranks' gradients, and a 2-GPU DDP train step equals a 1-GPU step that accumulates the same
 // two micro-batches (with overlap: buckets launched during backward).
-#include <exception>
-#include <thread>
-
 #include "common/harness.h"
 #include "dist/ddp_learner.h"
-#include "dist/dist_test_util.h"
+#include "dist/gpu/gpu_ranks.h"
 #include "engine/dist/grad_buckets.h"
-#include "engine/ops.h"
 #include "yolo/train/data_parallel.h"
-
-#ifdef YE_WITH_CUDA
-#include "engine/cuda/context.h"
-#endif
 
 using namespace ye;
 
 namespace {
-void run_gpu_ranks(const std::function<void(dist::Communicator&)>& fn) {
-#ifdef YE_WITH_CUDA
-  int port = dist::free_tcp_port();
-  std::vector<std::exception_ptr> errors(2);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r)
-    threads.emplace_back([&, r] {
-      try {
-        cuda::set_device(r);
-        auto comm = dist::make_communicator(test::local_env(r, 2, port), Device::cuda(r), std::chrono::seconds(120));
-        CHECK(std::string(comm->backend()) == "nccl");
-        fn(*comm);
-        ops::synchronize(Device::cuda(r));
-        comm->shutdown();
-      } catch (...) {
-        errors[size_t(r)] = std::current_exception();
-      }
-    });
-  for (auto& t : threads) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-#else
-  (void)fn;
-  FAIL("built without CUDA");
-#endif
-}
+void run_gpu_ranks(const std::function<void(dist::Communicator&)>& fn) { test::run_gpu_ranks(2, fn); }
 }  // namespace
 
 TEST_CASE("nccl: all_reduce sum/average f32 and f16, broadcast, host values, barrier") {
