@@ -15,6 +15,8 @@ namespace fs = std::filesystem;
 namespace ye::data {
 namespace {
 
+constexpr int kMaxClasses = 100000;  // a class count past this is a corrupt file, not a dataset
+
 const char* kImageExtensions[] = {"bmp", "dng", "jpeg", "jpg", "mpo", "png", "tif", "tiff", "webp", "pfm", "heic"};
 
 std::vector<std::string> as_list(const YAML::Node& n) {
@@ -54,20 +56,15 @@ bool has_image_extension(const std::string& path) {
   return std::any_of(std::begin(kImageExtensions), std::end(kImageExtensions), [&](const char* e) { return ext == e; });
 }
 
-DatasetConfig load_dataset_yaml(const std::string& yaml_file) {
-  YE_CHECK(fs::exists(yaml_file), yaml_file, ": dataset YAML not found");
-  YAML::Node y;
-  try {
-    y = YAML::LoadFile(yaml_file);
-  } catch (const YAML::Exception& e) {
-    YE_FAIL(yaml_file, ": malformed YAML (", e.what(), ")");
-  }
-  YE_CHECK(y.IsMap(), yaml_file, ": expected a mapping with path/train/val/names");
-  DatasetConfig cfg;
+namespace {
+// The YAML's fields into `cfg`; yaml-cpp conversion errors escape as YAML::Exception (caught below).
+void read_dataset_fields(YAML::Node y, const std::string& yaml_file, DatasetConfig& cfg) {
+  YE_CHECK(y.IsMap(), yaml_file, ": the dataset YAML must be a mapping with path/train/val/names");
   cfg.yaml_file = yaml_file;
   fs::path yaml_dir = fs::absolute(yaml_file).parent_path();
   fs::path root = yaml_dir;
   if (y["path"] && !y["path"].IsNull()) {
+    YE_CHECK(y["path"].IsScalar(), yaml_file, ": 'path' must be a folder name (line ", y["path"].Mark().line + 1, ")");
     fs::path p = y["path"].as<std::string>();
     root = p.is_absolute() ? p : yaml_dir / p;
   }
@@ -76,6 +73,8 @@ DatasetConfig load_dataset_yaml(const std::string& yaml_file) {
   YE_CHECK(y["train"] && y["val"], yaml_file, ": 'train' and 'val' keys are required");
   for (const char* split : {"train", "val", "test"}) {
     if (!y[split] || y[split].IsNull()) continue;
+    YE_CHECK(y[split].IsScalar() || y[split].IsSequence(), yaml_file, ": '", split,
+             "' must be a path or a list of paths (line ", y[split].Mark().line + 1, ")");
     std::vector<std::string> entries;
     for (const auto& e : as_list(y[split])) {
       fs::path p = e;
@@ -97,11 +96,25 @@ DatasetConfig load_dataset_yaml(const std::string& yaml_file) {
   }
   if (y["nc"] && !y["nc"].IsNull()) {
     int nc = y["nc"].as<int>();
+    YE_CHECK(nc > 0 && nc <= kMaxClasses, yaml_file, ": nc ", nc, " is out of range [1, ", kMaxClasses, "]");
     if (cfg.names.empty())
       for (int i = 0; i < nc; ++i) cfg.names.push_back("class" + std::to_string(i));
     YE_CHECK(nc == cfg.nc(), yaml_file, ": nc is ", nc, " but names has ", cfg.nc(), " entries");
   }
   YE_CHECK(cfg.nc() > 0, yaml_file, ": no classes ('names' or 'nc' missing)");
+  YE_CHECK(cfg.nc() <= kMaxClasses, yaml_file, ": ", cfg.nc(), " classes is more than ", kMaxClasses);
+}
+}  // namespace
+
+DatasetConfig load_dataset_yaml(const std::string& yaml_file) {
+  YE_CHECK(fs::exists(yaml_file), yaml_file, ": dataset YAML not found");
+  DatasetConfig cfg;
+  try {
+    read_dataset_fields(YAML::LoadFile(yaml_file), yaml_file, cfg);
+  } catch (const YAML::Exception& e) {
+    const std::string where = e.mark.is_null() ? "" : " at line " + std::to_string(e.mark.line + 1);
+    YE_FAIL(yaml_file, ": malformed dataset YAML", where, " (", e.msg, ")");
+  }
   return cfg;
 }
 

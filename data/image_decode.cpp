@@ -24,6 +24,14 @@
 namespace ye::data {
 namespace {
 
+// Decompression-bomb limit: PIL's error threshold (2 x Image.MAX_IMAGE_PIXELS).
+constexpr int64_t kMaxPixels = 178956970;
+
+void check_pixel_count(int64_t w, int64_t h, const std::string& name) {
+  YE_CHECK(w > 0 && h > 0 && w * h <= kMaxPixels, name, ": image size ", w, "x", h, " is not decodable (more than ",
+           kMaxPixels, " pixels, or empty)");
+}
+
 bool is_jpeg(const uint8_t* d, size_t n) { return n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF; }
 
 ImageFormat sniff_format(const uint8_t* d, size_t n) {
@@ -65,7 +73,7 @@ int jpeg_exif_orientation(const uint8_t* d, size_t n) {
       bool le = tiff[0] == 'I' && tiff[1] == 'I';
       if (!le && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
       uint32_t ifd = read_u32(tiff + 4, le);
-      if (ifd + 2 > tn) return 1;
+      if (size_t(ifd) + 2 > tn) return 1;
       uint32_t count = read_u16(tiff + ifd, le);
       for (uint32_t i = 0; i < count; ++i) {
         size_t e = ifd + 2 + size_t(i) * 12;
@@ -119,7 +127,7 @@ Image decode_jpeg(const uint8_t* d, size_t n, const std::string& name) {
   int w = 0, h = 0, subsamp = 0, cs = 0;
   if (tjDecompressHeader3(tj.h, d, (unsigned long)n, &w, &h, &subsamp, &cs) != 0)
     YE_FAIL(name, ": corrupt JPEG header (", tjGetErrorStr2(tj.h), ")");
-  YE_CHECK(w > 0 && h > 0 && int64_t(w) * h < (int64_t(1) << 31), name, ": bad JPEG size ", w, "x", h);
+  check_pixel_count(w, h, name);
   bool cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
   Image img(h, w);
   std::vector<uint8_t> tmp;
@@ -159,6 +167,7 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
 
 ImageInfo probe_image(const uint8_t* d, size_t n, const std::string& name) {
   YE_CHECK(n > 0, name, ": empty file (0 bytes)");
+  YE_CHECK(n < (size_t(1) << 31), name, ": file of ", n, " bytes is too large for an image");
   ImageInfo info;
   info.format = sniff_format(d, n);
   if (info.format == ImageFormat::jpeg) {
@@ -166,6 +175,7 @@ ImageInfo probe_image(const uint8_t* d, size_t n, const std::string& name) {
     int w = 0, h = 0, subsamp = 0, cs = 0;
     if (tjDecompressHeader3(tj.h, d, (unsigned long)n, &w, &h, &subsamp, &cs) != 0)
       YE_FAIL(name, ": corrupt JPEG header (", tjGetErrorStr2(tj.h), ")");
+    check_pixel_count(w, h, name);
     bool swap = jpeg_exif_orientation(d, n) >= 5;
     info.h = swap ? w : h;
     info.w = swap ? h : w;
@@ -176,6 +186,7 @@ ImageInfo probe_image(const uint8_t* d, size_t n, const std::string& name) {
   int w = 0, h = 0, c = 0;
   if (!stbi_info_from_memory(d, int(n), &w, &h, &c))
     YE_FAIL(name, ": not a readable image (", stbi_failure_reason(), ")");
+  check_pixel_count(w, h, name);
   info.h = h;
   info.w = w;
   return info;
@@ -183,9 +194,12 @@ ImageInfo probe_image(const uint8_t* d, size_t n, const std::string& name) {
 
 Image decode_image(const uint8_t* d, size_t n, const std::string& name) {
   YE_CHECK(n > 0, name, ": empty file (0 bytes)");
+  YE_CHECK(n < (size_t(1) << 31), name, ": file of ", n, " bytes is too large for an image");
   if (is_jpeg(d, n)) return decode_jpeg(d, n, name);
   if (const char* u = unsupported_name(d, n)) YE_FAIL(name, ": unsupported image format (", u, ")");
   int w = 0, h = 0, c = 0;
+  if (!stbi_info_from_memory(d, int(n), &w, &h, &c)) YE_FAIL(name, ": corrupt image (", stbi_failure_reason(), ")");
+  check_pixel_count(w, h, name);
   std::unique_ptr<stbi_uc, void (*)(void*)> p(stbi_load_from_memory(d, int(n), &w, &h, &c, 3), &stbi_image_free);
   if (!p) YE_FAIL(name, ": corrupt image (", stbi_failure_reason(), ")");
   Image img(h, w);

@@ -34,6 +34,7 @@ std::vector<std::string_view> split_ws(std::string_view line) {
 
 LabelParse parse_label_text(std::string_view text, int nc) {
   LabelParse out;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
   std::map<std::string, std::vector<int>> issues;  // reason -> line numbers (ordered for stable text)
   std::vector<std::vector<float>> seen_rows;
   int line_no = 0;

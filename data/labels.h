@@ -23,7 +23,7 @@ struct LabelParse {
 
 // Checks: numbers only; class integral and in [0, nc); coordinates within [-0.01, 1.01] (the
 // reference's tolerance), then clipped to [0, 1]; zero-size boxes and exact duplicate lines dropped.
-// CRLF, tabs, trailing spaces and blank lines are accepted.
+// CRLF, a UTF-8 BOM, tabs, trailing spaces and blank lines are accepted.
 LabelParse parse_label_text(std::string_view text, int nc);
 
 }  // namespace ye::data

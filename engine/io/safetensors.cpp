@@ -1,13 +1,15 @@
 // safetensors reader / writer (format: u64 little-endian header size, JSON header
 // {name: {dtype, shape, data_offsets}, "__metadata__": {..}}, then the data). The reader checks every
-// field and that the tensors tile the data exactly; the writer goes through a temp file + rename.
+// field and that the tensors tile the data exactly; the writer goes through a temp file, fsync and
+// a rename, so a kill or a full disk leaves the previous file whole.
 #include "engine/io/safetensors.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -21,6 +23,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr uint64_t kMaxHeader = uint64_t(100) << 20;  // the reference library's limit (100 MB)
+constexpr size_t kMaxNesting = 16;                     // a valid header nests 3 deep
 
 const char* dtype_tag(DType t) {
   switch (t) {
@@ -104,7 +107,30 @@ uint64_t header_size(const uint8_t* data, size_t size, uint64_t available, const
   return n;
 }
 
+// Deepest [ / { nesting outside strings: checked before parsing, so no input drives the JSON
+// parser or the destructor of its result into deep recursion.
+size_t nesting_depth(const uint8_t* text, uint64_t n) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint8_t c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 json parse_header(const uint8_t* text, uint64_t n, const std::string& file) {
+  YE_CHECK(nesting_depth(text, n) <= kMaxNesting, file, ": header is nested deeper than ", kMaxNesting,
+           " levels (corrupt file?)");
   json header;
   try {
     header = json::parse(reinterpret_cast<const char*>(text), reinterpret_cast<const char*>(text + n));
@@ -253,27 +279,47 @@ std::vector<uint8_t> serialize_safetensors(const std::vector<SafeTensor>& tensor
   return out;
 }
 
+namespace {
+// Writes all of `bytes` to a new file `tmp` and flushes it to the disk; false (errno set) on failure.
+bool write_and_sync(const std::string& tmp, const std::vector<uint8_t>& bytes) {
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int saved = n < 0 ? errno : ENOSPC;
+      ::close(fd);
+      errno = saved;
+      return false;
+    }
+    done += size_t(n);
+  }
+  if (::fsync(fd) != 0) {
+    int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return false;
+  }
+  return ::close(fd) == 0;
+}
+}  // namespace
+
 void write_safetensors(const std::string& path, const std::vector<SafeTensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   std::vector<uint8_t> bytes = serialize_safetensors(tensors, metadata);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    YE_CHECK(f.good(), "safetensors file '", path, "': cannot create temporary file '", tmp, "'");
-    f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    f.flush();
-    if (!f.good()) {
-      f.close();
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      YE_FAIL("safetensors file '", path, "': write failed (disk full?)");
-    }
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  if (!write_and_sync(tmp, bytes)) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    YE_FAIL("safetensors file '", path, "': cannot write ", bytes.size(), " bytes to '", tmp, "': ", why,
+            " (the previous file, if any, is unchanged)");
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    YE_FAIL("safetensors file '", path, "': cannot rename the temporary file into place");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    YE_FAIL("safetensors file '", path, "': cannot rename the temporary file into place: ", why);
   }
 }
 

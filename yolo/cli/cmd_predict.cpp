@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "kernels/error.h"
+#include "yolo/cli/arg_checks.h"
 #include "yolo/cli/commands.h"
 #include "yolo/model_spec/model_spec.h"
 #include "yolo/predict/predictor.h"
@@ -30,9 +31,9 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--model", opt->model, "Architecture when the weights carry no \"model\" metadata")
       ->capture_default_str();
   cmd->add_option("--imgsz", opt->imgsz, "Image size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--conf", opt->conf, "Score threshold")->capture_default_str();
-  cmd->add_option("--iou", opt->iou, "NMS IoU threshold")->capture_default_str();
-  cmd->add_option("--max_det", opt->max_det, "Detections kept per image")->capture_default_str();
+  cmd->add_option("--conf", opt->conf, "Score threshold")->capture_default_str()->check(finite_range(0.0, 1.0));
+  cmd->add_option("--iou", opt->iou, "NMS IoU threshold")->capture_default_str()->check(finite_range(0.0, 1.0));
+  cmd->add_option("--max_det", opt->max_det, "Detections kept per image")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_flag("--agnostic_nms", opt->agnostic_nms, "One NMS over all classes");
   cmd->add_option("--device", opt->device, "cpu, 0, cuda:1, ...")->capture_default_str();
   cmd->add_flag("--half", opt->half, "FP16 inputs (CUDA only)");

@@ -1,10 +1,9 @@
 // `yolo train`: parses the reference's argument forms (--key value, --key=value, key=value) with
 // yolo/config/train_args.h, resumes a run with --resume [checkpoint] (bare: the newest last checkpoint
-// under runs/), runs the embedded default when no --data is given, and turns Ctrl-C into a clean stop
-// that saves last.safetensors (exit status 130). Several devices (--device 0,1 or --device cpu --world N)
-// start one process per rank through launcher.h unless this process already is a rank (RANK set).
-#include <atomic>
-#include <csignal>
+// under runs/), runs the embedded default when no --data is given, and turns Ctrl-C (and SIGTERM when
+// single-process) into a clean stop that saves last.safetensors (exit status 130 / 143, stop_signals.h).
+// Several devices (--device 0,1 or --device cpu --world N) start one process per rank through
+// launcher.h unless this process already is a rank (RANK set).
 #include <cstdio>
 #include <filesystem>
 
@@ -14,6 +13,7 @@
 #include "kernels/error.h"
 #include "yolo/cli/commands.h"
 #include "yolo/cli/launcher.h"
+#include "yolo/cli/stop_signals.h"
 #include "yolo/config/devices.h"
 #include "yolo/config/train_args.h"
 #include "yolo/train/resume_args.h"
@@ -21,12 +21,6 @@
 
 namespace ye::cli {
 namespace {
-// Set by SIGINT; the only process-wide flag outside the device contexts (signals need one).
-std::atomic<bool> g_stop_requested{false};
-void on_sigint(int) {
-  if (g_stop_requested.exchange(true)) std::_Exit(130);  // a second Ctrl-C ends at once
-}
-
 int run_train(const std::vector<std::string>& given, bool force_default, const char* subcommand) {
   std::vector<std::string> raw = given;
   const int world_flag = yolo::take_world_flag(raw);
@@ -74,10 +68,10 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
              env.world_size, " (", env.source, ")");
   }
   args.world = env.world_size;  // written to args.yaml
-  std::signal(SIGINT, on_sigint);
+  install_stop_signals(!env.distributed());
   yolo::TrainSummary s;
   try {
-    yolo::Trainer trainer(args, &g_stop_requested);
+    yolo::Trainer trainer(args, stop_requested());
     s = trainer.train();
   } catch (const dist::PeerError& e) {  // stopped because another rank failed: a distinct status
     if (!env.distributed()) throw;
@@ -87,11 +81,11 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
     if (!env.distributed()) throw;
     throw Error("rank " + std::to_string(env.rank) + ": " + e.what());
   }
-  if (quiet) return s.interrupted ? 130 : 0;
+  if (quiet) return s.interrupted ? stop_exit_code() : 0;
   if (!s.interrupted)
     std::printf("final: mAP50 %.4f  mAP50-95 %.4f  P %.4f  R %.4f  (%s)\n", s.map50, s.map50_95, s.precision,
                 s.recall, s.save_dir.c_str());
-  return s.interrupted ? 130 : 0;
+  return s.interrupted ? stop_exit_code() : 0;
 }
 
 std::vector<std::string> remaining_args(CLI::App* cmd) {

@@ -8,6 +8,7 @@
 
 #include "data/loader.h"
 #include "kernels/error.h"
+#include "yolo/cli/arg_checks.h"
 #include "yolo/cli/commands.h"
 #include "yolo/metrics/coco_json.h"
 #include "yolo/model_spec/model_spec.h"
@@ -35,9 +36,9 @@ void add_val_command(CLI::App& app) {
   cmd->add_option("--imgsz", opt->imgsz, "Image size")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", opt->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--workers", opt->workers, "Loader threads")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--conf", opt->conf, "NMS score threshold")->capture_default_str();
-  cmd->add_option("--iou", opt->iou, "NMS IoU threshold")->capture_default_str();
-  cmd->add_option("--max_det", opt->max_det, "Detections kept per image")->capture_default_str();
+  cmd->add_option("--conf", opt->conf, "NMS score threshold")->capture_default_str()->check(finite_range(0.0, 1.0));
+  cmd->add_option("--iou", opt->iou, "NMS IoU threshold")->capture_default_str()->check(finite_range(0.0, 1.0));
+  cmd->add_option("--max_det", opt->max_det, "Detections kept per image")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--device", opt->device, "cpu, 0, cuda:1, ...")->capture_default_str();
   cmd->add_flag("--half", opt->half, "FP16 inputs (CUDA only, as the reference)");
   cmd->add_flag("--save_json", opt->save_json, "Write predictions.json and ground_truth.json (COCO format)");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 
 #include "kernels/error.h"
@@ -55,7 +56,7 @@ std::optional<double> parse_double(std::string_view t) {
   if (s.empty() || std::isspace((unsigned char)s[0])) return std::nullopt;
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size()) return std::nullopt;
+  if (end != s.c_str() + s.size() || !std::isfinite(v)) return std::nullopt;  // nan / inf are never a setting
   return v;
 }
 

@@ -35,7 +35,13 @@ const ModuleInfo& module_info(const std::string& ctx, const std::string& name) {
   YE_FAIL(ctx, ": module '", name, "' is not supported (supported: ", known, ")");
 }
 
+// Bounds past which a config is corrupt rather than a model (checked before anything is sized).
+constexpr int kMaxChannels = 1 << 16;  // per layer
+constexpr int kMaxRepeats = 1000;
+constexpr int kMaxClasses = 100000;    // as the dataset reader's limit
+
 // Python round() on a double: ties to even (nearbyint in the default rounding mode).
+
 int py_round_int(double x) { return int(std::nearbyint(x)); }
 
 int make_divisible(double x, int divisor) { return int(std::ceil(x / divisor)) * divisor; }
@@ -210,6 +216,9 @@ ModelSpec build_model_spec(const RawModelConfig& config, const std::string& scal
   }
   const double depth = spec.scale_values.depth, width = spec.scale_values.width;
   const int max_ch = spec.scale_values.max_channels > 0 ? spec.scale_values.max_channels : (1 << 30);
+  YE_CHECK(std::isfinite(depth) && depth > 0 && depth <= 16 && std::isfinite(width) && width > 0 && width <= 16,
+           "model config '", path, "': depth and width multiples must be in (0, 16], got ", depth, " and ", width);
+  YE_CHECK(spec.nc <= kMaxClasses, "model config '", path, "': nc ", spec.nc, " is more than ", kMaxClasses);
   YE_CHECK(!config.layers.empty(), "model config '", path, "' has no layers");
 
   std::vector<int> ch = {spec.in_channels};  // output channels so far; the image before layer 0
@@ -224,7 +233,8 @@ ModelSpec build_model_spec(const RawModelConfig& config, const std::string& scal
     l.from = r.from;
     l.module = r.module;
     l.kind = info.kind;
-    YE_CHECK(r.repeats >= 1, ctx, ": repeats must be >= 1, got ", r.repeats);
+    YE_CHECK(r.repeats >= 1 && r.repeats <= kMaxRepeats, ctx, ": repeats must be in [1, ", kMaxRepeats, "], got ",
+             r.repeats);
     for (int f : r.from) {
       int abs = f < 0 ? int(i) + f : f;
       if (i == 0) {
@@ -250,9 +260,11 @@ ModelSpec build_model_spec(const RawModelConfig& config, const std::string& scal
     if (info.base) {
       YE_CHECK(!args.empty() && args[0].kind == ArgValue::Kind::integer, ctx,
                ": the first argument must be the output channels (an integer)");
+      YE_CHECK(args[0].i > 0 && args[0].i <= kMaxChannels, ctx, ": output channels must be in [1, ", kMaxChannels,
+               "], got ", args[0].i);
       int c2 = int(args[0].i);
-      YE_CHECK(c2 > 0, ctx, ": output channels must be positive, got ", c2);
       if (c2 != spec.nc) c2 = make_divisible(std::min(c2, max_ch) * width, 8);
+      YE_CHECK(c2 > 0 && c2 <= kMaxChannels, ctx, ": scaled output channels ", c2, " are outside [1, ", kMaxChannels, "]");
       l.c2 = c2;
       args.erase(args.begin());
       args.insert(args.begin(), {ArgValue::make_int(l.c1), ArgValue::make_int(c2)});

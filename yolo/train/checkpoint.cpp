@@ -1,4 +1,5 @@
-// Checkpoint files: weights (reference names) and the resume state (raw arenas + counters).
+// Checkpoint files: weights (reference names) and the resume state (raw arenas + counters). Nothing
+// non-finite is written (fault_policy.h); every file goes through write_safetensors' temp + fsync + rename.
 #include "yolo/train/checkpoint.h"
 
 #include <nlohmann/json.hpp>
@@ -6,6 +7,7 @@
 #include <cstring>
 
 #include "engine/ops.h"
+#include "yolo/train/fault_policy.h"
 
 namespace ye::yolo {
 namespace {
@@ -44,8 +46,9 @@ std::map<std::string, std::string> weights_metadata(const ModelSpec& spec, const
 
 void save_weights(const std::filesystem::path& path, DetectionModel& eval_model, const std::vector<std::string>& names,
                   const std::map<std::string, std::string>& extra) {
-  io::write_safetensors(path.string(), eval_model.state_dict(DType::f32),
-                        weights_metadata(eval_model.spec(), names, extra));
+  std::vector<io::SafeTensor> tensors = eval_model.state_dict(DType::f32);
+  for (const auto& t : tensors) check_finite_for_save(t, path.string());
+  io::write_safetensors(path.string(), tensors, weights_metadata(eval_model.spec(), names, extra));
 }
 
 std::filesystem::path state_path_for(const std::filesystem::path& weights_path) {
@@ -74,7 +77,10 @@ void save_train_state(const std::filesystem::path& weights_path, DetectionModel&
                              {"best_fitness", c.best_fitness},
                              {"elapsed_s", c.elapsed_s},
                              {"finished", c.finished}};
-  io::write_safetensors(state_path_for(weights_path).string(), ts,
+  const std::string state_file = state_path_for(weights_path).string();
+  for (const auto& t : ts)
+    if (t.name != "model.grads") check_finite_for_save(t, state_file);  // pending gradients may be a skipped step's
+  io::write_safetensors(state_file, ts,
                         {{"format", "yolo-engine-train-state-v1"}, {"counters", counters.dump()},
                          {"args_yaml", state.args_yaml}});
 }

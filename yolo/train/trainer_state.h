@@ -21,6 +21,7 @@
 #include "yolo/run/tensorboard.h"
 #include "yolo/train/checkpoint.h"
 #include "yolo/train/data_parallel.h"
+#include "yolo/train/fault_policy.h"
 #include "yolo/train/train_step.h"
 #include "yolo/train/trainer.h"
 
@@ -62,6 +63,8 @@ struct Trainer::State {
   GpuMonitor gpu;
   TrainCounters counters;
   std::optional<EarlyStopping> stopper;
+  NonFiniteStreak nonfinite;  // stops a run whose steps stay non-finite
+  bool state_saved = false;   // this run has written its training state (save order: save_checkpoints)
   std::chrono::steady_clock::time_point start;
   double elapsed_before = 0;
   bool plots = true;

@@ -54,11 +54,15 @@ LoadedModel load_eval_model(const std::string& weights, const std::string& fallb
   auto it = file.metadata.find("model");
   out.model = it != file.metadata.end() && !it->second.empty() ? it->second : fallback_model;
   YE_CHECK(!out.model.empty(), weights, ": no \"model\" metadata; pass --model");
-  const int nc = weights_nc(file);
-  out.names = weights_names(file);
-  const ModelSpec spec = load_model_spec(out.model, nc);
-  out.net = std::make_unique<DetectionModel>(spec, device);
-  out.net->load_state_dict(file, true);
+  try {  // metadata and tensor faults name the weights file
+    const int nc = weights_nc(file);
+    out.names = weights_names(file);
+    const ModelSpec spec = load_model_spec(out.model, nc);
+    out.net = std::make_unique<DetectionModel>(spec, device);
+    out.net->load_state_dict(file, true);
+  } catch (const std::exception& e) {
+    YE_FAIL(weights, ": ", e.what());
+  }
   out.net->set_training(false);
   return out;
 }
