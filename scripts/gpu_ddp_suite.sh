@@ -138,7 +138,7 @@ for mode in "${modes[@]}"; do
     timeline)
       if command -v nsys > /dev/null; then
         ranks 2 nsys profile -t cuda,nvtx,osrt -o "$OUT/ddp_timeline_rank%r" --force-overwrite true \
-          .device/bin/bench_ddp_step --benchmark_filter='yolov8s/f16/b32/ranks2$' > "$OUT/timeline.txt" 2>&1 || status=1
+          .device/bin/bench_ddp_step --benchmark_filter='yolov8s/f16/b32/ranks2/iter' > "$OUT/timeline.txt" 2>&1 || status=1
         ls -la "$OUT"/ddp_timeline_rank* 2>/dev/null
       else
         echo "=== timeline: no nsys here; see backward_ms / exposed_comm_ms of the scaling rows"
