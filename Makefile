@@ -7,7 +7,7 @@ BUILD_CPU ?= build-cpu
 JOBS      ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps parity-env configure build build-cpu test test-cpu test-gpu demo bench clean
+.PHONY: all deps parity-env configure build build-cpu test test-cpu test-gpu sanitize demo bench clean
 
 all: build
 
@@ -38,6 +38,12 @@ test-gpu: build
 test: build build-cpu parity-env
 	ctest --test-dir $(BUILD_CPU) --output-on-failure
 	ctest --test-dir $(BUILD) --output-on-failure
+	$(MAKE) sanitize
+
+# ASan+UBSan clang build of the CPU tree (build-asan/), its CPU suite and a 25 s libFuzzer run of each
+# fuzz/ target (scripts/sanitize_and_fuzz.sh; README "What we promise and which test shows it").
+sanitize: deps
+	JOBS=$(JOBS) scripts/sanitize_and_fuzz.sh
 
 demo: build
 	$(BUILD)/yolo demo

@@ -5,7 +5,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libeigen3-dev libtomlplusplus-dev doctest-dev libstb-dev
       libbenchmark-dev libyaml-cpp-dev libturbojpeg0-dev libcli11-dev nlohmann-json3-dev libcairo2-dev
-      python3 python3-venv)
+      python3 python3-venv clang libclang-rt-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -19,7 +19,7 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--out", opt->out_dir, "output folder")->required();
   cmd->add_option("--images", opt->images, "number of images (train + val)")->capture_default_str()->check(CLI::Range(2, 1000000));
   cmd->add_option("--classes", opt->classes, "number of classes (distinct shape/colour each)")->capture_default_str()->check(CLI::Range(1, 64));
-  cmd->add_option("--imgsz", opt->imgsz, "long side of the images in pixels")->capture_default_str()->check(CLI::Range(16, 8192));
+  cmd->add_option("--imgsz", opt->imgsz, "long side of the images in pixels")->capture_default_str()->check(CLI::Range(32, 4096));
   cmd->add_option("--val-fraction", opt->val_fraction, "share of images in val")->capture_default_str()->check(finite_range(0.0, 1.0));
   cmd->add_option("--max-objects", opt->max_objects, "objects per image, at most")->capture_default_str()->check(CLI::Range(1, 100));
   cmd->add_option("--seed", opt->seed, "random seed")->capture_default_str();
