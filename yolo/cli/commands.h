@@ -11,5 +11,6 @@ void add_train_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_val_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 void add_profile_command(CLI::App& app);
 }  // namespace ye::cli

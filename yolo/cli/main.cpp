@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   ye::cli::add_info_command(app);
   ye::cli::add_val_command(app);
   ye::cli::add_predict_command(app);
+  ye::cli::add_bench_command(app);
   ye::cli::add_profile_command(app);
   try {
     app.parse(argc, argv);
