@@ -2,7 +2,8 @@
 # The GPU suite, run on a GPU machine from the repository root after scripts/make_device_bundle.sh
 # built .device/ here (carried with the working tree): every GPU test binary, the CUDA benchmarks,
 # and optional end-to-end training runs. Results go to $OUT (default /tmp/ye-gpu-out).
-# Usage: scripts/gpu_suite.sh [tests] [bench] [peer] [train]   (no argument = tests)
+# Usage: scripts/gpu_suite.sh [tests] [bench] [peer] [train] [profile]   (no argument = tests)
+# profile: `yolo profile` of yolov8s at 640, f16, batch 16 and 64 (per-layer table + CSV, docs/LIBRARY.md).
 # BENCHES="bench_a bench_b" limits bench to those binaries; peer runs bench/peer/torch_train_step.py
 # (the reference's own training step) with the wheels carried in .whl/ (ultralytics, ultralytics-thop).
 set -uo pipefail
@@ -42,6 +43,12 @@ for mode in "${modes[@]}"; do
         --batch 16 --imgsz 640 --amp --device 0 --project "$OUT/runs" --name coco128 --workers 12 \
         > "$OUT/train_coco128.txt" 2>&1 || status=1
       tail -40 "$OUT/train_coco128.txt" ;;
+    profile)
+      for b in 16 64; do
+        .device/bin/yolo profile --model yolov8s --batch $b --imgsz 640 --amp --csv "$OUT/profile_yolov8s_b$b.csv" \
+          > "$OUT/profile_yolov8s_b$b.txt" 2>&1 || status=1
+        tail -30 "$OUT/profile_yolov8s_b$b.txt"
+      done ;;
   esac
 done
 exit $status
