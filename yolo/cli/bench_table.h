@@ -15,7 +15,7 @@ struct BenchOutput {
 
 struct BenchSummary {
   int rows = 0;
-  int errors = 0;  // rows that reported an error (a failed correctness check)
+  int errors = 0;  // rows that reported an error (a failed correctness check); "unsupported: ..." is not one
   std::vector<std::string> error_lines;
 };
 
