@@ -67,7 +67,9 @@ void check_module(Module& m, const TensorMap& g, int num_inputs,
   TensorMap params;
   for (auto& [k, v] : m.state_dict()) params[k] = v;
   int grads = 0;
-  for (auto& [k, v] : with_prefix(g, "grad.")) {
+  for (auto& kv : with_prefix(g, "grad.")) {  // no structured binding: doctest's macros capture k (clang 14)
+    const auto& k = kv.first;
+    const auto& v = kv.second;
     if (k.rfind("x", 0) == 0 && k.size() <= 3) continue;
     REQUIRE_MESSAGE(params.count(k), "no parameter ", k);
     test::check_close(params[k].grad(), v, kAtol, 2 * kRtol, "grad of " + k);

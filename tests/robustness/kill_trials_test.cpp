@@ -1,8 +1,7 @@
-// Crash safety: SIGKILL of a CPU training run at 20 moments (15 drawn uniformly over the run, 5 at
-// the instant a checkpoint's temporary file appears, i.e. mid-write) always leaves either no
-// checkpoint yet or a last.safetensors that loads with a training state that resumes; finishing
-// (resume, or a fresh start when nothing was saved) ends with the same final weights as an
-// uninterrupted run.
+// Crash safety: SIGKILL of a CPU training run at 20 moments (15 drawn over the run's length, from its
+// start or from its first checkpoint; 5 the instant a checkpoint's temporary file appears, mid-write)
+// always leaves no checkpoint yet or a last.safetensors that loads with a state that resumes; then
+// finishing (resume, or a fresh start when nothing was saved) gives the uninterrupted run's weights.
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -28,14 +27,20 @@ bool has_temp_file(const fs::path& dir) {
   return false;
 }
 
-// Runs the job and SIGKILLs it after `delay`, or (mid_write) at the first temporary checkpoint file
-// seen after `delay`. Returns true when the kill landed (the run had not finished by itself).
+enum class Moment { from_start, after_first_checkpoint, mid_write };
+
+// Runs the job and SIGKILLs it `delay` after its start, or `delay` after the first checkpoint
+// appeared, or (mid_write) at the first temporary checkpoint file seen after `delay`. Returns true
+// when the kill landed (the run had not finished by itself).
 bool run_and_kill(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& weights,
-                  std::chrono::milliseconds delay, bool mid_write) {
+                  std::chrono::milliseconds delay, Moment moment) {
   test::ChildProcess p(test::yolo_binary(), args, cwd, cwd / "killed.log");
-  const auto start = Clock::now();
+  const bool mid_write = moment == Moment::mid_write;
+  auto start = Clock::now();
+  bool started = moment != Moment::after_first_checkpoint;
   while (p.running()) {
-    const bool due = Clock::now() - start >= delay;
+    if (!started && fs::exists(weights / "last.safetensors")) started = true, start = Clock::now();
+    const bool due = started && Clock::now() - start >= delay;
     if (due && (!mid_write || has_temp_file(weights))) {
       p.signal(SIGKILL);
       p.wait(std::chrono::seconds(30));
@@ -64,14 +69,15 @@ TEST_CASE("SIGKILL at 20 moments never loses the run: the last checkpoint loads 
   int resumed = 0, fresh = 0, mid_write_kills = 0, finished_before = 0;
   for (int trial = 0; trial < kTrials; ++trial) {
     const bool mid_write = trial % 4 == 3;
+    const Moment when = mid_write ? Moment::mid_write : trial % 2 ? Moment::after_first_checkpoint : Moment::from_start;
     const std::chrono::milliseconds delay(mid_write ? moment(rng) / 2 : moment(rng));
     const fs::path project = dir / ("trial" + std::to_string(trial));
     const fs::path weights = project / "exp/weights", last = weights / "last.safetensors";
     fs::create_directories(weights);
     CAPTURE(trial);
     CAPTURE(delay.count());
-    CAPTURE(mid_write);
-    const bool killed = run_and_kill(robust::tiny_train_args(yaml, project, kEpochs), dir, weights, delay, mid_write);
+    CAPTURE(int(when));
+    const bool killed = run_and_kill(robust::tiny_train_args(yaml, project, kEpochs), dir, weights, delay, when);
     mid_write_kills += killed && mid_write;
     finished_before += !killed;
     std::vector<std::string> finish = robust::tiny_train_args(yaml, project, kEpochs);

@@ -20,6 +20,8 @@ void Trainer::State::save_checkpoints(int64_t epoch, const EpochValidation& v, b
   TrainState st;
   st.counters = counters;
   st.args_yaml = to_yaml(args, run.root.string());
+  // best before the pair: a run resumed from an older pair rewrites it identically and finds it at the end.
+  if (is_best) save_weights(run.weights / "best.safetensors", *eval_model, data_cfg.names, extra);
   // A kill between the two renames must leave a resumable pair: the first time the state goes first
   // (never weights without a state), later the weights (never a finished state beside older weights).
   const bool first_save = !state_saved && !args.resume.enabled();
@@ -27,7 +29,6 @@ void Trainer::State::save_checkpoints(int64_t epoch, const EpochValidation& v, b
   save_weights(last, *eval_model, data_cfg.names, extra);
   if (!first_save) save_train_state(last, *model, *ema, *optimizer, *scaler, st);
   state_saved = true;
-  if (is_best) save_weights(run.weights / "best.safetensors", *eval_model, data_cfg.names, extra);
   if (saves_epoch_checkpoint(epoch, args.save_period))
     save_weights(run.weights / ("epoch" + std::to_string(epoch) + ".safetensors"), *eval_model, data_cfg.names, extra);
 }
