@@ -4,7 +4,7 @@
 # and optional end-to-end training runs. Results go to $OUT (default /tmp/ye-gpu-out).
 # Usage: scripts/gpu_suite.sh [tests] [bench] [suite] [peer] [train] [profile]   (no argument = tests)
 # suite: the microbenchmark suite through `yolo bench` (bench.md table + JSON in $OUT/suite; FILTER=re
-# limits the rows), then, with several GPUs, bench_allreduce once more with one process per GPU.
+# limits the rows), then, with several GPUs, `scripts/gpu_ddp_suite.sh allreduce` into the same folder.
 # profile: `yolo profile` of yolov8s at 640, f16, batch 16 and 64 (per-layer table + CSV, docs/LIBRARY.md).
 # BENCHES="bench_a bench_b" limits bench to those binaries; peer runs bench/peer/torch_train_step.py
 # (the reference's own training step) with the wheels carried in .whl/ (ultralytics, ultralytics-thop).
@@ -38,17 +38,8 @@ for mode in "${modes[@]}"; do
     suite)
       .device/bin/yolo bench --out "$OUT/suite" ${FILTER:+--filter "$FILTER"} 2>&1 | tail -30
       [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
-      gpus=$(nvidia-smi -L 2>/dev/null | wc -l)
-      if [ "$gpus" -gt 1 ]; then
-        pids=()
-        for r in $(seq 0 $((gpus - 1))); do
-          RANK=$r WORLD_SIZE=$gpus LOCAL_RANK=$r LOCAL_WORLD_SIZE=$gpus MASTER_ADDR=127.0.0.1 MASTER_PORT=29611 \
-            YE_BENCH_CEILINGS="$OUT/suite/ceilings.json" .device/bin/bench_allreduce --benchmark_out_format=json \
-            --benchmark_out="$OUT/suite/bench_allreduce_ranks$gpus.json" > "$OUT/suite/bench_allreduce_rank$r.txt" 2>&1 &
-          pids+=($!)
-        done
-        for p in "${pids[@]}"; do wait "$p" || status=1; done
-        tail -25 "$OUT/suite/bench_allreduce_rank0.txt"
+      if [ "$(nvidia-smi -L 2>/dev/null | wc -l)" -gt 1 ]; then
+        YE_BENCH_CEILINGS="$OUT/suite/ceilings.json" OUT="$OUT/suite" scripts/gpu_ddp_suite.sh allreduce || status=1
       fi ;;
     peer)
       python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/ye-site .whl/*.whl \

@@ -222,7 +222,7 @@ int run_suite(int argc, char** argv, const Register& cpu_rows, const Register& c
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
   opt.have_cuda = cuda_rows && cuda_device_count() > 0;
-  opt.ceilings = load_or_measure_ceilings(opt.have_cuda);
+  opt.ceilings = load_or_measure_ceilings(opt.have_cuda && !quiet_rank);  // rank 0 alone measures the GPU
   benchmark::AddCustomContext("ceilings", ceilings_to_json(opt.ceilings));
   benchmark::AddCustomContext("short_mode", opt.short_mode ? "1" : "0");
   if (cpu_rows) cpu_rows(opt);
