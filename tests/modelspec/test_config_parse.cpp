@@ -120,7 +120,9 @@ void check_error(const std::string& path, const std::vector<std::string>& needle
 
 TEST_CASE("the Ultralytics YAML and our TOML give identical specs for every scale") {
   ScratchDir tmp;
-  for (auto [family, text] : {std::pair{"yolov8", kYolov8Yaml}, std::pair{"yolo11", kYolo11Yaml}}) {
+  for (auto entry : {std::pair{"yolov8", kYolov8Yaml}, std::pair{"yolo11", kYolo11Yaml}}) {
+    const auto family = entry.first;  // not a structured binding: CAPTURE takes it by reference (clang 14)
+    const auto text = entry.second;
     std::string yaml = tmp.write(std::string(family) + ".yaml", text);
     for (const char* scale : {"n", "s", "m", "l", "x"}) {
       CAPTURE(family);

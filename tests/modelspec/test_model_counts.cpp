@@ -30,7 +30,9 @@ TEST_CASE("parameter counts of the ten models equal the reference (nc=80)") {
       {"yolov8n", 3157200},  {"yolov8s", 11166560}, {"yolov8m", 25902640}, {"yolov8l", 43691520},
       {"yolov8x", 68229648}, {"yolo11n", 2624080},  {"yolo11s", 9458752},  {"yolo11m", 20114688},
       {"yolo11l", 25372160}, {"yolo11x", 56966176}};
-  for (const auto& [name, params] : expected) {
+  for (const auto& entry : expected) {
+    const char* name = entry.first;  // not a structured binding: CAPTURE takes it by reference (clang 14)
+    const int64_t params = entry.second;
     CAPTURE(name);
     ModelCounts c = model_counts(spec_of(name));
     CHECK(c.parameters == params);
