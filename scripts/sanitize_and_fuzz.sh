@@ -18,6 +18,8 @@ fi
 cmake --build "$BUILD" -j"$JOBS"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+# fontconfig (under cairo's text rendering in the plots) keeps its caches until exit: not ours.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # SLOW: real multi-epoch trainings (tests/train) and the parity/install entries (a venv, a second
 # CMake build) take most of the sanitizer time and exercise no reader; their code paths run under
