@@ -14,10 +14,13 @@
 namespace ye::bench {
 
 Tensor TensorCase::input(const Shape& shape, float lo, float hi, uint64_t seed, bool requires_grad) const {
-  const std::vector<float> v = random_values(size_t(shape.numel()), lo, hi, seed);
-  Tensor t = Tensor::from_vector(v, shape, Device::cpu(), round);
-  if (round != dtype) t = ops::cast(t, dtype);
-  if (!(device == Device::cpu())) t = t.to(device);
+  // Counter-based (philox) values: the same seed gives the same numbers on the CPU and the GPU, generated
+  // where the tensor lives (no host round trip for the large batch-64 activations).
+  Generator gen(seed);
+  Tensor t = Tensor::empty(shape, device.is_cpu() ? DType::f32 : dtype, device);
+  ops::uniform_(t, lo, hi, gen);
+  if (device.is_cpu() && round != DType::f32) t = ops::cast(ops::cast(t, round), DType::f32);
+  if (device.is_cpu() && dtype != DType::f32) t = ops::cast(t, dtype);
   t = t.detach();
   if (requires_grad) t.set_requires_grad(true);
   return t;

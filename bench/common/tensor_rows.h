@@ -19,7 +19,8 @@ struct TensorCase {
   DType dtype = DType::f32;
   DType round = DType::f32;
   int64_t batch = 1;
-  // Uniform values in [lo, hi), never zero, same on every device for the same seed.
+  // Uniform values in [lo, hi) (philox, ops::uniform_), the same on every device for the same seed;
+  // on the CPU rounded to `round` first.
   Tensor input(const Shape& shape, float lo, float hi, uint64_t seed, bool requires_grad = false) const;
 };
 

@@ -16,6 +16,7 @@
 #include "engine/cuda/cudnn_conv.h"
 #include "kernels/conv.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/elementwise_cuda.h"
 
 namespace ye::bench {
 namespace {
@@ -95,17 +96,29 @@ struct Fixture {
   cudnnConvolutionBwdFilterAlgo_t bwd_filter{};
   size_t ws_bytes = 0;
 
-  Fixture(const ConvGeom& geom, const Variant& var) : g(geom), v(var) {
-    hx = round_to(random_values(size_t(g.n * g.h * g.w * g.c), -1.f, 1.f, 1), v.dtype);
-    hw = round_to(random_values(size_t(g.o * g.kh * g.kw * g.cg()), -0.1f, 0.1f, 2), v.dtype);
-    hgy = round_to(random_values(size_t(g.n * g.ho() * g.wo() * g.o), -1.f, 1.f, 3), v.dtype);
-    const bool nchw = v.layout == Layout::nchw;
-    x = upload(nchw ? to_nchw(hx, g.n, g.h, g.w, g.c) : hx, v.dtype);
-    w = upload(nchw ? to_nchw(hw, g.o, g.kh, g.kw, g.c) : hw, v.dtype);
-    gy = upload(nchw ? to_nchw(hgy, g.n, g.ho(), g.wo(), g.o) : hgy, v.dtype);
-    y = DeviceBuffer(hgy.size() * dtype_size(v.dtype));
-    gx = DeviceBuffer(hx.size() * dtype_size(v.dtype));
-    gw = DeviceBuffer(hw.size() * dtype_size(v.dtype));
+  // host_values: inputs from host vectors (kept in hx/hw/hgy for the CPU reference); otherwise generated
+  // on the device (the large timed batches) and hx/hw/hgy stay empty.
+  Fixture(const ConvGeom& geom, const Variant& var, bool host_values) : g(geom), v(var) {
+    const size_t nx = size_t(g.n * g.h * g.w * g.c), nw = size_t(g.o * g.kh * g.kw * g.cg()),
+                 ny = size_t(g.n * g.ho() * g.wo() * g.o), es = dtype_size(v.dtype);
+    if (host_values) {
+      hx = round_to(random_values(nx, -1.f, 1.f, 1), v.dtype);
+      hw = round_to(random_values(nw, -0.1f, 0.1f, 2), v.dtype);
+      hgy = round_to(random_values(ny, -1.f, 1.f, 3), v.dtype);
+      const bool nchw = v.layout == Layout::nchw;
+      x = upload(nchw ? to_nchw(hx, g.n, g.h, g.w, g.c) : hx, v.dtype);
+      w = upload(nchw ? to_nchw(hw, g.o, g.kh, g.kw, g.c) : hw, v.dtype);
+      gy = upload(nchw ? to_nchw(hgy, g.n, g.ho(), g.wo(), g.o) : hgy, v.dtype);
+    } else {
+      cudaStream_t s = cuda::context(0).stream;
+      x = DeviceBuffer(nx * es), w = DeviceBuffer(nw * es), gy = DeviceBuffer(ny * es);
+      kernels::cuda::uniform(x.get(), v.dtype, int64_t(nx), -1.f, 1.f, 1, 0, s);
+      kernels::cuda::uniform(w.get(), v.dtype, int64_t(nw), -0.1f, 0.1f, 2, 0, s);
+      kernels::cuda::uniform(gy.get(), v.dtype, int64_t(ny), -1.f, 1.f, 3, 0, s);
+    }
+    y = DeviceBuffer(ny * es);
+    gx = DeviceBuffer(nx * es);
+    gw = DeviceBuffer(nw * es);
     if (v.ours) return;
     try {
       plan();
@@ -176,20 +189,25 @@ struct Fixture {
 };
 
 // Compares every output with kernels::cpu on the same rounded inputs: rows with the backward run at
-// batch 1; forward-only rows (an explicit algorithm, chosen for the full batch) run at the full batch
-// and compare the first image.
+// batch 1 from host values; forward-only rows (an explicit algorithm, chosen for the full batch, NHWC)
+// run at the full batch from device values and compare the first image.
 std::string check(const ConvGeom& full, const Variant& v) {
   ConvGeom g = full;
   g.n = 1;
-  Fixture f(v.backward ? g : full, v);
+  Fixture f(v.backward ? g : full, v, v.backward);
   f.step();
   YE_CUDA_CHECK(cudaStreamSynchronize(cuda::context(0).stream));
   const double tol = v.dtype == DType::f32 ? 2e-3 : v.dtype == DType::f16 ? 1e-2 : 3e-2;
-  const size_t image_out = size_t(g.ho() * g.wo() * g.o);
-  std::vector<float> y(image_out), gx(size_t(g.h * g.w * g.c)), gw(f.hw.size());
+  const size_t image_in = size_t(g.h * g.w * g.c), image_out = size_t(g.ho() * g.wo() * g.o);
+  if (!v.backward) {
+    YE_CHECK(v.layout == Layout::nhwc, "forward-only conv rows are NHWC");
+    f.hx = download(f.x.get(), image_in, v.dtype);
+    f.hw = download(f.w.get(), size_t(g.o * g.kh * g.kw * g.cg()), v.dtype);
+  }
+  std::vector<float> y(image_out), gx(image_in), gw(f.hw.size());
   kernels::cpu::conv2d_forward(g, f.hx.data(), f.hw.data(), y.data());
-  std::vector<float> got = f.result(f.y, f.hgy.size(), f.g.n, g.ho(), g.wo(), g.o);
-  got.resize(image_out);
+  std::vector<float> got = v.backward ? f.result(f.y, image_out, g.n, g.ho(), g.wo(), g.o)
+                                      : download(f.y.get(), image_out, v.dtype);
   std::string err = compare(got, y, tol * max_abs(y), tol, "forward");
   if (!err.empty() || !v.backward) return err;
   kernels::cpu::conv2d_backward_input(g, f.hgy.data(), f.hw.data(), gx.data());
@@ -208,7 +226,7 @@ void add_conv_row(const std::string& name, const ConvGeom& g, const Variant& v, 
       if (!err.empty()) return st.SkipWithError(err.c_str());
       *checked = true;
     }
-    Fixture f(g, v);
+    Fixture f(g, v, false);
     GpuLoop loop(cuda::context(0).stream);
     const double s = loop.run(st, [&] { f.step(); });
     const double flops = (v.backward ? 6.0 : 2.0) * conv_macs(g);
