@@ -231,6 +231,15 @@ void DetectionModel::copy_weights_from(const Tensor& values, const Tensor& buffe
   if (buffers.defined() && buffers_->values().defined()) ops::copy_(buffers_->values(), buffers);
 }
 
+std::vector<Tensor> DetectionModel::batch_counters() const {
+  std::vector<Tensor> out;
+  const std::string suffix = "num_batches_tracked";
+  for (auto& [name, t] : impl_->named_buffers())
+    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      out.push_back(t);
+  return out;
+}
+
 Tensor images_to_input(const uint8_t* images, int batch, int height, int width, Device device, DType dtype) {
   Tensor raw = Tensor::empty({batch, height, width, 3}, DType::u8, device);
   ops::copy_from_host_async(raw, images, raw.nbytes());

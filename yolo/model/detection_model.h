@@ -48,6 +48,9 @@ class DetectionModel {
 
   void set_training(bool on);
   bool training() const { return training_; }
+  // The BN layers' num_batches_tracked host counters (i32 scalars), which a training forward increments
+  // on the host: a replayed CUDA graph must count its forwards through them.
+  std::vector<Tensor> batch_counters() const;
   // SyncBN: every BatchNorm2d normalises over the ranks of `comm` in training; nullptr: per process.
   void set_sync_batch_norm(dist::Communicator* comm);
 

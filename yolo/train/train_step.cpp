@@ -14,6 +14,7 @@ TrainStep::TrainStep(TrainStepParts parts) : p_(parts), uploader_(parts.model ? 
   YE_CHECK(p_.model && p_.loss && p_.optimizer && p_.scaler, "TrainStep: model, loss, optimizer and scaler are required");
   const Device dev = p_.model->device();
   components_ = Tensor::zeros({4}, DType::f32, dev);
+  batch_counters_ = p_.model->batch_counters();
   graphs_ok_ = p_.use_graphs && step_graphs_enabled() && dev.is_cuda() && !p_.ddp;
   if (!graphs_ok_)
     stats_.disabled_reason = !dev.is_cuda()       ? "not a CUDA device"
@@ -77,7 +78,12 @@ void TrainStep::optimizer_tail() {
 
 bool TrainStep::record(std::string* why) {
   const Device dev = p_.model->device();
-  if (!forward_graph_.capture(dev, [this] { forward_backward(false); }, why)) return false;
+  // Recording runs the forward's host code, which counts a batch in every BN layer: undo that.
+  std::vector<int32_t> counts;
+  for (const Tensor& c : batch_counters_) counts.push_back(c.data_as<int32_t>()[0]);
+  const bool recorded = forward_graph_.capture(dev, [this] { forward_backward(false); }, why);
+  for (size_t i = 0; i < counts.size(); ++i) batch_counters_[i].data_as<int32_t>()[0] = counts[i];
+  if (!recorded) return false;
   if (!tail_graph_.capture(dev, [this] { optimizer_tail(); }, why)) {
     forward_graph_.reset();
     return false;
@@ -107,6 +113,7 @@ const Tensor& TrainStep::run(const StepBatch& b, bool optimizer_step) {
   }
   if (graphs_ok_ && forward_graph_.captured()) {
     forward_graph_.replay();
+    for (const Tensor& c : batch_counters_) c.data_as<int32_t>()[0] += 1;  // what an eager forward counts
     if (optimizer_step) tail_graph_.replay();
     stats_.graph_steps++;
     return components_;

@@ -78,6 +78,7 @@ class TrainStep {
   Tensor host_targets_;    // CPU: the batch's rows
   std::vector<float> padded_rows_;
   Tensor components_;  // [4] f32
+  std::vector<Tensor> batch_counters_;  // BN num_batches_tracked (host), counted for replays
   int batch_ = 0, height_ = 0, width_ = 0, max_boxes_ = 0;
   int warm_ = 0;
   bool graphs_ok_ = false;

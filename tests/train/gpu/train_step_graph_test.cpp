@@ -50,6 +50,11 @@ void run_pair(DType dtype, const std::string& model) {
   CHECK(test::bitwise_equal(eager.model->buffers().values(), graph.model->buffers().values()));
   CHECK(test::bitwise_equal(eager.ema->values(), graph.ema->values()));
   CHECK(eager.scaler->scale_value() == graph.scaler->scale_value());
+  const std::vector<Tensor> ce = eager.model->batch_counters(), cg = graph.model->batch_counters();
+  REQUIRE(ce.size() == cg.size());
+  REQUIRE(!ce.empty());
+  for (size_t i = 0; i < ce.size(); ++i) CHECK(ce[i].data_as<int32_t>()[0] == cg[i].data_as<int32_t>()[0]);
+  CHECK(ce[0].data_as<int32_t>()[0] == int32_t(batches.size() + 3));
   // And the steps did train: weights moved away from the initial ones.
   test::StepRig fresh(dev, dtype, false, 4, model);
   CHECK_FALSE(test::bitwise_equal(fresh.model->parameters().values(), graph.model->parameters().values()));
