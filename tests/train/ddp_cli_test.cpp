@@ -1,7 +1,7 @@
 // `yolo train --device cpu --world 2` with the real binary: rank 0 alone writes the run (one folder,
 // one results row per epoch, one event file, checkpoints, one log); an indivisible batch is refused; a
-// killed rank ends the launcher non-zero, named; Ctrl-C stops both ranks and saves, --resume on 2 ranks
-// finishes; the device-list and --world rules that decide how many processes start.
+// killed or SIGSTOPped (hung: the launcher's heartbeat timeout) rank ends every process non-zero, named;
+// Ctrl-C stops both ranks and saves, --resume on 2 ranks finishes; the device-list and --world rules.
 #include <signal.h>
 
 #include <chrono>
@@ -129,6 +129,50 @@ TEST_CASE("yolo train --world 2: a rank killed mid-run stops the run, naming the
   CHECK(contains(log, "error: rank 1 (pid " + std::to_string(victim) + ") failed with signal Killed"));
   CHECK(contains(log, "rank 1 of 2 exited with signal Killed"));
   CHECK(::kill(survivor, 0) != 0);  // rank 0 was stopped and reaped, not left running
+  fs::remove_all(dir);
+}
+
+// A SIGSTOPped rank is hung, not dead: only the launcher's heartbeat watch notices it. Returns the log.
+static std::string stop_a_rank(const fs::path& dir, int victim_rank, const std::vector<std::string>& env, seconds bound) {
+  std::string yaml = synth_yaml(dir);
+  test::ChildProcess train(test::yolo_binary(), train_args(yaml, 50, "4"), dir, dir / "train.log", env);
+  auto deadline = std::chrono::steady_clock::now() + seconds(120);
+  while (!contains(train.log_text(), "Starting training") && train.running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pid_t victim = rank_child(train.pid(), victim_rank), other = rank_child(train.pid(), 1 - victim_rank);
+  REQUIRE_MESSAGE(victim > 0, train.log_text());
+  REQUIRE(other > 0);
+  ::kill(victim, SIGSTOP);
+  auto stopped_at = std::chrono::steady_clock::now();
+  bool ended = train.wait(bound);
+  if (!ended) ::kill(victim, SIGKILL), ::kill(other, SIGKILL);
+  REQUIRE_MESSAGE(ended, train.log_text());  // every process ended within the bound of the hang
+  INFO("ended ", std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count(), " s after SIGSTOP");
+  std::string log = train.log_text();
+  INFO(log);
+  CHECK(train.exit_code() != 0);
+  std::string who = "rank " + std::to_string(victim_rank) + " (pid " + std::to_string(victim) + ")";
+  CHECK(contains(log, "error: " + who + " sent no heartbeat for "));
+  CHECK(contains(log, "it is hung: state T (stopped)"));
+  CHECK(contains(log, "rank " + std::to_string(victim_rank) + " of 2 hung"));
+  CHECK(::kill(victim, 0) != 0);  // both reaped, none left running
+  CHECK(::kill(other, 0) != 0);
+  return log;
+}
+
+TEST_CASE("yolo train --world 2: a SIGSTOPped (hung) rank ends every process, naming the rank (3 s heartbeat)") {
+  REQUIRE(fs::exists(test::yolo_binary()));
+  fs::path dir = test::fresh_dir("ddp_cli_hang");
+  std::string log = stop_a_rank(dir, 1, {"YE_HEARTBEAT_TIMEOUT=3"}, seconds(20));
+  CHECK(contains(log, "YE_HEARTBEAT_TIMEOUT=3 s"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("yolo train --world 2: with the default heartbeat timeout a hung rank 0 ends the run within 60 s") {
+  REQUIRE(fs::exists(test::yolo_binary()));
+  fs::path dir = test::fresh_dir("ddp_cli_hang_default");
+  std::string log = stop_a_rank(dir, 0, {"YE_HEARTBEAT_TIMEOUT="}, seconds(60));
+  CHECK(contains(log, "YE_HEARTBEAT_TIMEOUT=30 s"));
   fs::remove_all(dir);
 }
 

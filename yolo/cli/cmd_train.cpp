@@ -12,6 +12,7 @@
 #include "engine/dist/dist_env.h"
 #include "kernels/error.h"
 #include "yolo/cli/commands.h"
+#include "yolo/cli/heartbeat.h"
 #include "yolo/cli/launcher.h"
 #include "yolo/cli/stop_signals.h"
 #include "yolo/config/devices.h"
@@ -26,6 +27,7 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
   const int world_flag = yolo::take_world_flag(raw);
   const int master_port_flag = yolo::take_master_port_flag(raw);
   const dist::DistEnv env = dist::read_dist_env();
+  const HeartbeatSender heartbeat;  // to the launcher, when it started this rank
   const bool quiet = env.distributed() && !env.main_rank();  // ranks other than 0 do not log
   yolo::ParsedTrainArgs parsed = yolo::parse_train_args(raw);
   if (parsed.help) {

@@ -2,6 +2,7 @@
 // group, so a terminal Ctrl-C reaches them once, forwarded by this process.
 #include "yolo/cli/launcher.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 #include "engine/dist/communicator.h"
 #include "engine/dist/tcp.h"
 #include "kernels/error.h"
+#include "yolo/cli/heartbeat.h"
 
 namespace ye::cli {
 namespace {
@@ -24,7 +26,9 @@ namespace {
 std::atomic<int> g_forward_signal{0};
 void on_signal(int sig) { g_forward_signal.store(sig); }
 
-pid_t spawn_rank(const std::string& exe, const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+// heartbeat_fd: the write end of this rank's heartbeat pipe, kept open across exec in the child only.
+pid_t spawn_rank(const std::string& exe, const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                 int heartbeat_fd) {
   pid_t parent = ::getpid();
   std::vector<char*> args, envp;
   std::vector<std::string> a = argv;
@@ -42,6 +46,7 @@ pid_t spawn_rank(const std::string& exe, const std::vector<std::string>& argv, c
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::fcntl(heartbeat_fd, F_SETFD, 0);
     ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
@@ -67,6 +72,7 @@ int launch_ranks(const std::vector<std::string>& argv, int world, int master_por
     for (const char* k : kOwn) own = own || std::strncmp(*e, k, std::strlen(k)) == 0;
     if (!own) base.push_back(*e);
   }
+  const auto heartbeat_timeout = heartbeat_timeout_from_env();
   std::printf("DDP: starting %d processes (MASTER_ADDR=127.0.0.1 MASTER_PORT=%d)\n", world, port);
   std::fflush(stdout);
   struct sigaction sa {}, old_int{}, old_term{};
@@ -77,17 +83,37 @@ int launch_ranks(const std::vector<std::string>& argv, int world, int master_por
 
   std::vector<pid_t> pids(size_t(world), -1);
   std::vector<bool> done(size_t(world), false);
+  using Clock = std::chrono::steady_clock;
+  std::vector<int> beat_fds(size_t(world), -1);  // read ends; -1 once closed
+  std::vector<Clock::time_point> last_beat(size_t(world), Clock::now());
+  auto close_beats = [&] {
+    for (int& fd : beat_fds)
+      if (fd >= 0) ::close(fd), fd = -1;
+  };
   for (int r = 0; r < world; ++r) {
+    int beat[2];
+    if (::pipe2(beat, O_CLOEXEC | O_NONBLOCK) != 0) {
+      std::fprintf(stderr, "error: could not create the heartbeat pipe of rank %d: %s\n", r, std::strerror(errno));
+      for (int k = 0; k < r; ++k) ::kill(pids[size_t(k)], SIGKILL);
+      for (int k = 0; k < r; ++k) ::waitpid(pids[size_t(k)], nullptr, 0);
+      close_beats();
+      return 1;
+    }
     std::vector<std::string> env = base;
     for (auto kv : {std::pair<std::string, int>{"RANK", r}, {"WORLD_SIZE", world}, {"LOCAL_RANK", r},
                     {"LOCAL_WORLD_SIZE", world}, {"MASTER_PORT", port}})
       env.push_back(kv.first + "=" + std::to_string(kv.second));
     env.push_back("MASTER_ADDR=127.0.0.1");
-    pids[size_t(r)] = spawn_rank(exe, argv, env);
+    env.push_back(std::string(kHeartbeatFdEnv) + "=" + std::to_string(beat[1]));
+    pids[size_t(r)] = spawn_rank(exe, argv, env, beat[1]);
+    ::close(beat[1]);
+    beat_fds[size_t(r)] = beat[0];
+    last_beat[size_t(r)] = Clock::now();
     if (pids[size_t(r)] < 0) {
       std::fprintf(stderr, "error: could not start rank %d: %s\n", r, std::strerror(errno));
       for (int k = 0; k < r; ++k) ::kill(pids[size_t(k)], SIGKILL);
       for (int k = 0; k < r; ++k) ::waitpid(pids[size_t(k)], nullptr, 0);
+      close_beats();
       return 1;
     }
   }
@@ -100,7 +126,7 @@ int launch_ranks(const std::vector<std::string>& argv, int world, int master_por
   std::vector<Failure> failures;
   std::vector<int> sent(size_t(world), 0);  // the stopping signal this launcher sent to each rank
   bool interrupted = false, stopping = false;
-  using Clock = std::chrono::steady_clock;
+  int hung_rank = -1;  // the first rank that went silent: the root cause, killed by this launcher
   auto term_at = Clock::time_point::max(), kill_at = Clock::time_point::max();
   auto signal_alive = [&](int sig) {
     for (int k = 0; k < world; ++k)
@@ -134,6 +160,26 @@ int launch_ranks(const std::vector<std::string>& argv, int world, int master_por
       }
     }
     if (pid > 0) continue;
+    for (int r = 0; r < world; ++r) {
+      int fd = beat_fds[size_t(r)];
+      if (fd < 0 || done[size_t(r)]) continue;
+      char buf[256];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n > 0) last_beat[size_t(r)] = Clock::now();
+      if (n == 0) ::close(fd), beat_fds[size_t(r)] = -1;  // the rank is exiting: waitpid takes over
+      if (n != 0 && Clock::now() - last_beat[size_t(r)] <= heartbeat_timeout) continue;
+      if (n == 0 || stopping) continue;
+      double silent = std::chrono::duration<double>(Clock::now() - last_beat[size_t(r)]).count();
+      std::fprintf(stderr, "error: rank %d (pid %d) sent no heartbeat for %.0f s (%s=%.0f s); it is hung: %s\n", r,
+                   int(pids[size_t(r)]), silent, kHeartbeatTimeoutEnv,
+                   std::chrono::duration<double>(heartbeat_timeout).count(), describe_process(pids[size_t(r)]).c_str());
+      std::fprintf(stderr, "error: killing rank %d and stopping the other ranks\n", r);
+      ::kill(pids[size_t(r)], SIGKILL);  // works on a stopped process too; the others see their peer gone
+      sent[size_t(r)] = SIGKILL;
+      hung_rank = r;
+      stopping = true;
+      term_at = Clock::now() + std::chrono::milliseconds(500);
+    }
     if (Clock::now() > term_at) {
       signal_alive(SIGTERM);
       term_at = Clock::time_point::max();
@@ -147,6 +193,12 @@ int launch_ranks(const std::vector<std::string>& argv, int world, int master_por
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
+  close_beats();
+  if (hung_rank >= 0) {
+    std::fprintf(stderr, "error: distributed training failed: rank %d of %d hung (no heartbeat for %.0f s) and was killed\n",
+                 hung_rank, world, std::chrono::duration<double>(heartbeat_timeout).count());
+    return 1;
+  }
   if (!failures.empty()) {
     Failure root = failures.front();
     for (const Failure& f : failures)

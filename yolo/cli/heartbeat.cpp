@@ -1,0 +1,72 @@
+// The rank-side heartbeat thread and the launcher's helpers for naming a silent rank (see heartbeat.h).
+#include "yolo/cli/heartbeat.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "kernels/error.h"
+
+namespace ye::cli {
+
+std::chrono::milliseconds heartbeat_timeout_from_env() {
+  const char* v = std::getenv(kHeartbeatTimeoutEnv);
+  if (!v || !*v) return kDefaultHeartbeatTimeout;
+  char* end = nullptr;
+  double s = std::strtod(v, &end);
+  YE_CHECK(end && *end == '\0' && std::isfinite(s) && s >= 1.0 && s <= 86400.0, kHeartbeatTimeoutEnv, "=", v,
+           ": expected seconds between 1 and 86400");
+  return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
+}
+
+std::string describe_process(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  if (close == std::string::npos || close + 2 >= text.size()) return "state unknown (no /proc entry)";
+  char state = text[close + 2];
+  const char* word = state == 'T' || state == 't' ? "stopped"
+                     : state == 'S'               ? "sleeping"
+                     : state == 'D'               ? "in uninterruptible wait"
+                     : state == 'R'               ? "running"
+                     : state == 'Z'               ? "zombie"
+                                                  : "other";
+  std::string out = std::string("state ") + state + " (" + word + ")";
+  std::ifstream wchan_file("/proc/" + std::to_string(pid) + "/wchan");
+  std::string wchan;
+  std::getline(wchan_file, wchan);
+  if (!wchan.empty() && wchan != "0") out += " in " + wchan;
+  return out;
+}
+
+HeartbeatSender::HeartbeatSender() {
+  const char* v = std::getenv(kHeartbeatFdEnv);
+  if (!v || !*v) return;
+  char* end = nullptr;
+  long fd = std::strtol(v, &end, 10);
+  YE_CHECK(end && *end == '\0' && fd > 2 && fd < 65536, kHeartbeatFdEnv, "=", v, ": not a file descriptor");
+  fd_ = static_cast<int>(fd);
+  ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
+  ::signal(SIGPIPE, SIG_IGN);  // the launcher gone: write() fails with EPIPE instead of killing the rank
+  thread_ = std::thread([this] {
+    while (!stop_.load()) {
+      char beat = '.';
+      if (::write(fd_, &beat, 1) < 0 && errno != EINTR && errno != EAGAIN) return;
+      std::this_thread::sleep_for(kHeartbeatInterval);
+    }
+  });
+}
+
+HeartbeatSender::~HeartbeatSender() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace ye::cli

@@ -1,0 +1,41 @@
+// Liveness of the rank processes started by the launcher: each rank writes a byte to a pipe from a
+// thread of its own every kHeartbeatInterval (so a long validation or checkpoint write on the step
+// loop does not stop it, while SIGSTOP or a frozen process does); the launcher ends the run when a
+// rank sends nothing for YE_HEARTBEAT_TIMEOUT seconds (default kDefaultHeartbeatTimeout).
+#pragma once
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace ye::cli {
+
+inline constexpr const char* kHeartbeatFdEnv = "YE_HEARTBEAT_FD";
+inline constexpr const char* kHeartbeatTimeoutEnv = "YE_HEARTBEAT_TIMEOUT";
+inline constexpr std::chrono::milliseconds kHeartbeatInterval{250};
+// 30 s without a heartbeat, then at most 0.5 s + 10 s of SIGTERM grace: the run ends within 60 s of a hang.
+inline constexpr std::chrono::milliseconds kDefaultHeartbeatTimeout{30000};
+
+// YE_HEARTBEAT_TIMEOUT in seconds (at least 1), else the default; a malformed value throws, naming it.
+std::chrono::milliseconds heartbeat_timeout_from_env();
+
+// "state T (stopped)", "state S (sleeping) in <wchan>": what /proc says a process is doing.
+std::string describe_process(pid_t pid);
+
+// The rank side: beats on the fd named by YE_HEARTBEAT_FD while alive; nothing when it is unset.
+class HeartbeatSender {
+ public:
+  HeartbeatSender();
+  ~HeartbeatSender();
+  HeartbeatSender(const HeartbeatSender&) = delete;
+  HeartbeatSender& operator=(const HeartbeatSender&) = delete;
+
+ private:
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace ye::cli
