@@ -30,6 +30,7 @@ class HostCache {
         void* p = it->second.back();
         it->second.pop_back();
         sizes_[p] = size;
+        count_locked(size);
         return p;
       }
     }
@@ -37,6 +38,8 @@ class HostCache {
     YE_CHECK(p, "out of host memory: could not allocate ", bytes, " bytes");
     std::lock_guard<std::mutex> lock(mutex_);
     sizes_[p] = size;
+    stats_.bytes_reserved += size;
+    count_locked(size);
     return p;
   }
   void release(void* p) {
@@ -45,7 +48,16 @@ class HostCache {
     auto it = sizes_.find(p);
     if (it == sizes_.end()) return;
     free_[it->second].push_back(p);
+    stats_.bytes_in_use -= it->second;
     sizes_.erase(it);
+  }
+  AllocatorStats stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
+  void reset_peak() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.peak_bytes_in_use = stats_.bytes_in_use;
   }
 
  private:
@@ -55,7 +67,13 @@ class HostCache {
     size_t step = std::max<size_t>(top / 4, 64);
     return (bytes + step - 1) / step * step;
   }
+  void count_locked(size_t size) {
+    stats_.num_allocs++;
+    stats_.bytes_in_use += size;
+    stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
+  }
   std::mutex mutex_;
+  AllocatorStats stats_;  // bytes in rounded size classes
   std::unordered_map<void*, size_t> sizes_;
   std::unordered_map<size_t, std::vector<void*>> free_;
 };
@@ -106,6 +124,9 @@ AllocatorStats allocator_stats(Device device) {
 #endif
   return {};
 }
+
+AllocatorStats host_allocator_stats() { return host_cache().stats(); }
+void host_allocator_reset_peak() { host_cache().reset_peak(); }
 
 void allocator_reset_peak(Device device) {
 #ifdef YE_WITH_CUDA

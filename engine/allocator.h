@@ -23,6 +23,9 @@ struct AllocatorStats {
 };
 AllocatorStats allocator_stats(Device device);
 void allocator_reset_peak(Device device);
-void allocator_empty_cache(Device device);  // gives cached, unused blocks back to the driver
+void allocator_empty_cache(Device device);
+// The CPU tensor allocator's statistics (allocator_stats(cpu) stays zeros, as results.csv's GPU memory).
+AllocatorStats host_allocator_stats();
+void host_allocator_reset_peak();  // gives cached, unused blocks back to the driver
 
 }  // namespace ye

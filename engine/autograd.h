@@ -13,6 +13,7 @@
 namespace ye {
 
 struct Node;
+struct Recipe;
 
 struct Edge {
   std::shared_ptr<Node> node;           // produced by an op, or
@@ -27,6 +28,8 @@ struct AutogradMeta {
   // contribution of the pass was accumulated into grad (grad is final for the pass; called even when
   // every contribution was undefined). Data-parallel training launches gradient all-reduces from it.
   std::function<void()> on_grad_ready;
+  // Set by ops whose output can be rebuilt cheaply (engine/recompute.h).
+  std::shared_ptr<const Recipe> recipe;
 };
 
 // Given the gradient of the op's output, returns one gradient per recorded input (undefined = none).

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/nn_ops.h"
+#include "engine/recompute.h"
 #include "engine/ops/dispatch.h"
 #include "kernels/batchnorm.h"
 #ifdef YE_WITH_CUDA
@@ -27,6 +28,22 @@ kernels::BnParams params(const Tensor& mean, const Tensor& invstd, const Tensor&
   p.bias = b.data_as<float>();
   p.silu = silu;
   return p;
+}
+
+// y = bn(x) (and SiLU) with the given statistics; also the recipe of a recomputed output.
+Tensor normalize(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& w, const Tensor& b,
+                 bool silu) {
+  const int64_t C = x.dim(-1), rows = C ? x.numel() / C : 0;
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  kernels::BnParams p = params(mean, invstd, w, b, silu);
+  if (x.device().is_cpu()) {
+    kernels::cpu::bn_forward(x.data_as<float>(), rows, C, p, y.data_as<float>());
+  } else {
+#ifdef YE_WITH_CUDA
+    kernels::cuda::bn_forward(x.dtype(), x.data(), rows, C, p, y.data(), detail::stream(x));
+#endif
+  }
+  return y;
 }
 
 // Per-channel mean and invstd (training: batch statistics + running update; eval: from running stats).
@@ -113,20 +130,14 @@ Tensor batch_norm(const Tensor& x0, const Tensor& weight, const Tensor& bias, co
   Tensor mean = Tensor::empty(Shape{C}, DType::f32, x.device());
   Tensor invstd = Tensor::empty(Shape{C}, DType::f32, x.device());
   statistics(x, rows, C, running_mean, running_var, args, mean, invstd);
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  kernels::BnParams p = params(mean, invstd, weight, bias, args.silu);
-  if (x.device().is_cpu()) {
-    kernels::cpu::bn_forward(x.data_as<float>(), rows, C, p, y.data_as<float>());
-  } else {
-#ifdef YE_WITH_CUDA
-    kernels::cuda::bn_forward(x.dtype(), x.data(), rows, C, p, y.data(), detail::stream(x));
-#endif
-  }
+  Tensor y = normalize(x, mean, invstd, weight, bias, args.silu);
   if (any_requires_grad({x0, weight, bias})) {
     Tensor sx = x.detach(), sw = weight.detach(), sb = bias.detach();
     bool silu = args.silu, training = args.training, need_dx = x0.requires_grad();
     record_op(y, args.silu ? "batch_norm_silu" : "batch_norm", {x0, weight, bias},
               [=](const Tensor& g) { return backward(sx, g, mean, invstd, sw, sb, silu, training, need_dx); });
+    // x and the statistics stay saved by this node until its backward, which runs after every consumer's.
+    attach_recipe(y, [=] { return normalize(sx, mean, invstd, sw, sb, silu); });
   }
   return y;
 }

@@ -2,8 +2,27 @@
 // narrow views of the gradient) and split (narrow views with autograd) along any dimension.
 #include "engine/nn_ops.h"
 #include "engine/ops/dispatch.h"
+#include "engine/recompute.h"
 
 namespace ye::ops {
+namespace {
+// When at least one input is recomputable, the output is rebuilt from the inputs' recipes (the others
+// are held, which costs no more than the output's copy of them).
+void attach_concat_recipe(const Tensor& out, const std::vector<Tensor>& xs, int dim) {
+  std::vector<SavedActivation> parts;
+  bool any = false;
+  for (const Tensor& t : xs) {
+    parts.emplace_back(t);
+    any = any || parts.back().recomputable();
+  }
+  if (!any) return;
+  attach_recipe(out, [parts = std::move(parts), dim] {
+    std::vector<Tensor> ts;
+    for (const SavedActivation& p : parts) ts.push_back(p.get());
+    return concat(ts, dim);
+  });
+}
+}  // namespace
 
 Tensor concat(const std::vector<Tensor>& xs, int dim) {
   YE_CHECK(!xs.empty(), "concat of no tensors");
@@ -40,6 +59,7 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
       }
       return grads;
     });
+    attach_concat_recipe(out, xs, dim);
   }
   return out;
 }

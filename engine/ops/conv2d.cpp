@@ -3,6 +3,7 @@
 // Also the OIHW <-> (O, kh, kw, I) weight layout conversions.
 #include "engine/nn_ops.h"
 #include "engine/ops/dispatch.h"
+#include "engine/recompute.h"
 #include "kernels/conv.h"
 #ifdef YE_WITH_CUDA
 #include "engine/cuda/cudnn_conv.h"
@@ -59,7 +60,10 @@ Tensor conv_no_bias(const Tensor& x0, const Tensor& w0, const Conv2dArgs& args) 
   run(Dir::forward, g, x, w, y);
   if (any_requires_grad({x0, w0})) {
     bool gx = x0.requires_grad(), gw = w0.requires_grad();
-    Tensor sx = gw ? x.detach() : Tensor(), sw = gx ? w.detach() : Tensor();
+    // The input for the weight gradient: its recipe when it is recomputable (x0 itself or the copy x
+    // of a strided view), so its memory can be freed after the forward.
+    SavedActivation sx = !gw ? SavedActivation() : recipe_of(x0) ? SavedActivation(x0) : SavedActivation(x);
+    Tensor sw = gx ? w.detach() : Tensor();
     Shape xs = x.shape(), ws = w.shape();
     DType dt = x.dtype();
     Device dev = x.device();
@@ -72,7 +76,7 @@ Tensor conv_no_bias(const Tensor& x0, const Tensor& w0, const Conv2dArgs& args) 
       }
       if (gw) {
         dw = Tensor::empty(ws, dt, dev);
-        run(Dir::backward_filter, g, sx, gy, dw);
+        run(Dir::backward_filter, g, sx.get().contiguous(), gy, dw);
       }
       return {dx, dw};
     });

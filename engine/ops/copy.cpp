@@ -3,6 +3,7 @@
 
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
+#include "engine/recompute.h"
 #include "kernels/philox.h"
 #ifdef YE_WITH_CUDA
 #include "kernels/cuda/cuda_check.h"
@@ -112,6 +113,8 @@ Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {
       copy_(gx.narrow_view(dim, start, length), g);
       return {gx};
     });
+    if (RecipePtr r = recipe_of(x))
+      attach_recipe(y, [r, dim, start, length] { return r->materialize().narrow_view(dim, start, length); });
   }
   return y;
 }

@@ -1,6 +1,7 @@
 // Elementwise ops: broadcasting binary ops, unary activations and scalar affine/pow, with backward.
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
+#include "engine/recompute.h"
 #ifdef YE_WITH_CUDA
 #include "kernels/cuda/elementwise_cuda.h"
 #endif
@@ -148,6 +149,9 @@ Tensor add(const Tensor& a, const Tensor& b) {
     record_op(out, "add", {a, b}, [sa, sb](const Tensor& g) -> std::vector<Tensor> {
       return {broadcast_to_sum(g, sa), broadcast_to_sum(g, sb)};
     });
+    // A residual sum of recomputable activations (held inputs cost no more than the sum would).
+    SavedActivation ra(a), rb(b);
+    if (ra.recomputable() || rb.recomputable()) attach_recipe(out, [ra, rb] { return add(ra.get(), rb.get()); });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // upsample_nearest2x op on NHWC: forward copies each pixel to a 2x2 block, backward sums the block.
 #include "engine/nn_ops.h"
 #include "engine/ops/dispatch.h"
+#include "engine/recompute.h"
 #include "kernels/pool.h"
 #ifdef YE_WITH_CUDA
 #include "kernels/cuda/pool_cuda.h"
@@ -36,6 +37,7 @@ Tensor upsample_nearest2x(const Tensor& x0) {
       }
       return {gx};
     });
+    if (RecipePtr r = recipe_of(x0)) attach_recipe(y, [r] { return upsample_nearest2x(r->materialize()); });
   }
   return y;
 }
