@@ -21,6 +21,7 @@
 #include <memory>
 
 #include "data/image.h"
+#include "data/png_chunks.h"
 #include "kernels/error.h"
 
 namespace ye::data {
@@ -203,6 +204,8 @@ Image decode_image(const uint8_t* d, size_t n, const std::string& name) {
   int w = 0, h = 0, c = 0;
   if (!stbi_info_from_memory(d, int(n), &w, &h, &c)) YE_FAIL(name, ": corrupt image (", stbi_failure_reason(), ")");
   check_pixel_count(w, h, name);
+  const std::vector<uint8_t> cleaned = png_without_empty_idat(d, n);
+  if (!cleaned.empty()) d = cleaned.data(), n = cleaned.size();
   std::unique_ptr<stbi_uc, void (*)(void*)> p(stbi_load_from_memory(d, int(n), &w, &h, &c, 3), &stbi_image_free);
   if (!p) YE_FAIL(name, ": corrupt image (", stbi_failure_reason(), ")");
   Image img(h, w);

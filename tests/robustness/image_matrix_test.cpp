@@ -1,5 +1,6 @@
 // Bad-input matrix, images: truncated, zero-byte, wrong-extension and corrupt JPEG/PNG, a PNG that
-// declares 10^10 pixels, and a JPEG whose EXIF block points past its end. Decoding throws ye::Error
+// declares 10^10 pixels, a JPEG whose EXIF block points past its end, and PNGs with empty IDAT chunks
+// (stb_image copies those through a null pointer: they are dropped before stb sees the file). Decoding throws ye::Error
 // naming the file (never a crash, never an allocation of the declared size); a dataset scan skips
 // each such image with one message and trains on the rest.
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include "data/dataset.h"
 #include "data/image.h"
 #include "data/image_write.h"
+#include "data/png_chunks.h"
 #include "kernels/error.h"
 #include "robustness/robust_util.h"
 
@@ -34,6 +36,17 @@ std::vector<uint8_t> png_header_only(uint32_t w, uint32_t h) {
     for (int s = 24; s >= 0; s -= 8) b.push_back(uint8_t(v >> s));
   for (uint8_t v : {8, 2, 0, 0, 0, 0, 0, 0, 0}) b.push_back(v);  // depth, colour type, ..., CRC
   return b;
+}
+
+// The PNG with an empty IDAT chunk (length 0, CRC of "IDAT") right after IHDR and another before IEND.
+std::vector<uint8_t> png_with_empty_idats(const std::vector<uint8_t>& png) {
+  const std::vector<uint8_t> empty = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xAF, 0x06, 0x1E};
+  std::vector<uint8_t> out(png.begin(), png.begin() + 33);  // signature (8) + IHDR chunk (25)
+  out.insert(out.end(), empty.begin(), empty.end());
+  out.insert(out.end(), png.begin() + 33, png.end() - 12);
+  out.insert(out.end(), empty.begin(), empty.end());
+  out.insert(out.end(), png.end() - 12, png.end());  // IEND
+  return out;
 }
 
 // A JPEG with an APP1 Exif segment whose IFD offset is 0xFFFFFFF0 (past any buffer).
@@ -116,5 +129,18 @@ TEST_CASE("a dataset scan skips each unreadable image once, naming it, and keeps
   for (const char* f : {"empty.jpg", "text.png", "short.jpg", "bomb.png"})
     CHECK(robust::contains(all, (d / "images" / f).string() + ": "));
   CHECK(ds.messages().size() == 4);
+  fs::remove_all(d);
+}
+
+TEST_CASE("PNGs with empty IDAT chunks decode to the same pixels without stb's null-pointer copy") {
+  fs::path d = robust::scratch("image_empty_idat");
+  const std::vector<uint8_t> png = png_bytes(d);
+  CHECK(data::png_without_empty_idat(png.data(), png.size()).empty());  // nothing to drop: decoded as is
+  const std::vector<uint8_t> odd = png_with_empty_idats(png);
+  CHECK(data::png_without_empty_idat(odd.data(), odd.size()) == png);
+  data::Image img = data::decode_image(odd.data(), odd.size(), "empty_idat.png");
+  CHECK(img.px == test_image().px);
+  std::vector<uint8_t> cut(odd.begin(), odd.begin() + 60);  // the first real IDAT truncated
+  check_decode_fails(cut, "empty_idat_cut.png", "corrupt image");
   fs::remove_all(d);
 }
