@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The sanitizer and fuzzing leg of `make test`: an ASan+UBSan clang build of the CPU tree (build-asan/,
 # with libFuzzer coverage so the fuzz/ targets link against the same libraries), the CPU suite under
-# it (the slowest training tests excluded, see SLOW below), and a short libFuzzer run of every fuzz/
-# target from its committed seeds. Usage: scripts/sanitize_and_fuzz.sh [seconds per fuzz target (25)]
+# it (the slowest training tests excluded, see SLOW below), then for every fuzz/ target: each committed
+# seed once (the regression inputs of past findings), and a short exploration with a fixed -seed (the
+# same mutation sequence on every run, so CI does not turn red at random), at most FUZZ_RUNS inputs or
+# the given seconds. Usage: scripts/sanitize_and_fuzz.sh [seconds per fuzz target (25)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD_ASAN:-build-asan}
 FUZZ_SECONDS=${1:-25}
+FUZZ_RUNS=${FUZZ_RUNS:-200000}
+FUZZ_SEED=${FUZZ_SEED:-1}
 JOBS=${JOBS:-$(nproc)}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
@@ -30,9 +34,13 @@ ctest --test-dir "$BUILD" -L cpu -E "$SLOW" --output-on-failure
 for target in fuzz/*_fuzz.cpp; do
   name=$(basename "$target" .cpp)
   work=$(mktemp -d)
-  echo "fuzz: $name for ${FUZZ_SECONDS}s"
+  echo "fuzz: $name: the committed seeds once each"
+  (cd "$work" && "$OLDPWD/$BUILD/fuzz/$name" -rss_limit_mb=4096 -malloc_limit_mb=4096 -timeout=20 \
+      "$OLDPWD/fuzz/corpus/$name"/* 2>&1 | tail -n 3)
+  echo "fuzz: $name: -seed=$FUZZ_SEED, at most $FUZZ_RUNS inputs or ${FUZZ_SECONDS}s"
   # New inputs go to a scratch folder; the committed seeds stay as they are.
-  (cd "$work" && "$OLDPWD/$BUILD/fuzz/$name" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=4096 \
-      -malloc_limit_mb=4096 -timeout=20 -print_final_stats=1 "$work" "$OLDPWD/fuzz/corpus/$name" 2>&1 | tail -n 12)
+  (cd "$work" && "$OLDPWD/$BUILD/fuzz/$name" -seed="$FUZZ_SEED" -runs="$FUZZ_RUNS" -max_total_time="$FUZZ_SECONDS" \
+      -rss_limit_mb=4096 -malloc_limit_mb=4096 -timeout=20 -print_final_stats=1 "$work" "$OLDPWD/fuzz/corpus/$name" \
+      2>&1 | tail -n 12)
   rm -rf "$work"
 done
