@@ -7,7 +7,8 @@
 // started with --profile-from-start off sees exactly whole warm steps (docs/PERFORMANCE.md).
 // BM_train_step_graph runs the trainer's own micro-batch (yolo::TrainStep: upload from pinned host
 // memory, padded device targets, CUDA graphs; /0 = the same TrainStep forced eager) and reports the
-// host time per step, the graph size and the memory it holds.
+// host time per step, the graph size and the memory it holds; its last argument turns recomputed BN+SiLU
+// activations (engine/recompute.h) on (1, the default) or off (0) to compare peak memory.
 #include <benchmark/benchmark.h>
 #include <cuda_profiler_api.h>
 
@@ -19,6 +20,7 @@
 #include "engine/allocator.h"
 #include "engine/host_memory.h"
 #include "engine/ops.h"
+#include "engine/recompute.h"
 #include "engine/optimizer.h"
 #include "yolo/loss/detection_loss.h"
 #include "yolo/model/detection_model.h"
@@ -117,10 +119,11 @@ void BM_train_step(benchmark::State& state) {
 // The trainer's path: TrainStep over a pinned host batch (the loader's form) with the same boxes.
 void BM_train_step_graph(benchmark::State& state) {
   const int batch = int(state.range(1));
-  const bool graphs = state.range(2) != 0;
+  const bool graphs = state.range(2) != 0, recompute = state.range(3) != 0;
+  RecomputeGuard recompute_mode(recompute);
   StepRig rig(kModels[state.range(0)], batch);
   state.SetLabel(std::string(kModels[state.range(0)]) + " b" + std::to_string(batch) + " f16 640, TrainStep " +
-                 (graphs ? "graph" : "eager"));
+                 (graphs ? "graph" : "eager") + (recompute ? "" : ", no recompute"));
   const size_t image_bytes = size_t(batch) * kImgsz * kImgsz * 3;
   std::shared_ptr<void> pinned = pinned_host_alloc(image_bytes);
   auto* images = static_cast<uint8_t*>(pinned.get());
@@ -170,7 +173,8 @@ void BM_train_step_phases(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_train_step_graph)->ArgsProduct({{0, 1, 2, 3}, {16, 64}, {1, 0}})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_train_step_graph)->ArgsProduct({{0, 1, 2, 3}, {16, 64}, {1, 0}, {1}})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_train_step_graph)->ArgsProduct({{0, 1}, {16, 64}, {1, 0}, {0}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_train_step)->ArgsProduct({{0, 1}, {16, 64}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_train_step_phases)->ArgsProduct({{0, 1}, {16, 64}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();
