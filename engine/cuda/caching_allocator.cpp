@@ -2,19 +2,11 @@
 #include "engine/cuda/caching_allocator.h"
 
 #include <bit>
-#include <sstream>
 
+#include "engine/oom_message.h"
 #include "kernels/cuda/cuda_check.h"
 
 namespace ye::cuda {
-namespace {
-std::string gib(size_t bytes) {
-  std::ostringstream os;
-  os.precision(3);
-  os << double(bytes) / double(1ull << 30) << " GiB";
-  return os.str();
-}
-}  // namespace
 
 CachingAllocator::~CachingAllocator() {
   // Process teardown: the driver frees device memory; freeing here could run after the context died.
@@ -72,9 +64,7 @@ void* CachingAllocator::malloc_or_retry(size_t size, size_t requested) {
     cudaGetLastError();
     size_t free_b = 0, total_b = 0;
     cudaMemGetInfo(&free_b, &total_b);
-    YE_FAIL("CUDA out of memory on cuda:", device_, ": tried to allocate ", gib(requested), "; ",
-            gib(stats_.bytes_in_use), " in use by tensors, ", gib(free_b), " free of ", gib(total_b),
-            ". Try a smaller --batch, or keep the total batch and raise --accumulate");
+    YE_FAIL(cuda_oom_message({device_, requested, stats_.bytes_in_use, stats_.bytes_reserved, free_b, total_b}));
   }
   YE_CUDA_CHECK(err);
   stats_.num_device_mallocs++;
