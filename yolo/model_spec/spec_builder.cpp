@@ -39,6 +39,8 @@ const ModuleInfo& module_info(const std::string& ctx, const std::string& name) {
 constexpr int kMaxChannels = 1 << 16;  // per layer
 constexpr int kMaxRepeats = 1000;
 constexpr int kMaxClasses = 100000;    // as the dataset reader's limit
+constexpr int64_t kMaxArgInt = 1 << 20;  // no layer argument is larger (channels are capped far below)
+constexpr int kMaxKernel = 31, kMaxStride = 32, kMaxDilation = 16, kMaxGroups = 4096;
 
 // Python round() on a double: ties to even (nearbyint in the default rounding mode).
 
@@ -53,7 +55,16 @@ int int_arg(const std::string& ctx, const std::vector<ArgValue>& a, size_t i, in
   const ArgValue* v = arg_at(a, i);
   if (!v || v->kind == ArgValue::Kind::none) return def;
   YE_CHECK(v->kind == ArgValue::Kind::integer, ctx, ": argument ", what, " must be an integer, got ", python_str(*v));
+  YE_CHECK(v->i >= -kMaxArgInt && v->i <= kMaxArgInt, ctx, ": argument ", what, " = ", v->i, " is out of range");
   return int(v->i);
+}
+
+// An integer argument that must lie in [lo, hi] (kernel sizes, strides, groups: a zero divides by zero).
+int int_arg_in(const std::string& ctx, const std::vector<ArgValue>& a, size_t i, int def, const char* what, int lo,
+               int hi) {
+  const int v = int_arg(ctx, a, i, def, what);
+  YE_CHECK(v >= lo && v <= hi, ctx, ": argument ", what, " = ", v, " must lie in [", lo, ", ", hi, "]");
+  return v;
 }
 
 bool bool_arg(const std::string& ctx, const std::vector<ArgValue>& a, size_t i, bool def, const char* what) {
@@ -75,24 +86,38 @@ void check_arg_count(const std::string& ctx, const std::vector<ArgValue>& a, siz
   YE_CHECK(a.size() <= max, ctx, ": too many arguments ", python_str(a), " for ", signature);
 }
 
+// The expansion ratio e: positive and finite, and it must leave at least one hidden channel of c2.
+double ratio_arg(const std::string& ctx, const std::vector<ArgValue>& a, size_t i, double def, int c2) {
+  const double e = real_arg(ctx, a, i, def, "e");
+  YE_CHECK(std::isfinite(e) && e > 0 && e <= 64, ctx, ": argument e = ", e, " must be a positive ratio (at most 64)");
+  YE_CHECK(int(c2 * e) >= 1, ctx, ": argument e = ", e, " leaves no hidden channels of ", c2);
+  return e;
+}
+
+void check_groups(const std::string& ctx, int groups, std::initializer_list<int> channels) {
+  for (int c : channels)
+    YE_CHECK(c % groups == 0, ctx, ": ", c, " channels are not divisible into ", groups, " groups");
+}
+
 // Fills the kind-specific fields from the resolved constructor args (c1, c2, ...).
 void interpret_args(const std::string& ctx, LayerSpec& l) {
   const auto& a = l.args;
   switch (l.kind) {
     case ModuleKind::Conv:
       check_arg_count(ctx, a, 8, "Conv(c1, c2, k, s, p, g, d, act)");
-      l.kernel = int_arg(ctx, a, 2, 1, "k");
-      l.stride = int_arg(ctx, a, 3, 1, "s");
-      l.groups = int_arg(ctx, a, 5, 1, "g");
-      l.dilation = int_arg(ctx, a, 6, 1, "d");
-      l.padding = int_arg(ctx, a, 4, (l.dilation * (l.kernel - 1) + 1) / 2, "p");
+      l.kernel = int_arg_in(ctx, a, 2, 1, "k", 1, kMaxKernel);
+      l.stride = int_arg_in(ctx, a, 3, 1, "s", 1, kMaxStride);
+      l.groups = int_arg_in(ctx, a, 5, 1, "g", 1, kMaxGroups);
+      l.dilation = int_arg_in(ctx, a, 6, 1, "d", 1, kMaxDilation);
+      l.padding = int_arg_in(ctx, a, 4, (l.dilation * (l.kernel - 1) + 1) / 2, "p", 0, kMaxKernel * kMaxDilation);
       l.act = bool_arg(ctx, a, 7, true, "act");
+      check_groups(ctx, l.groups, {l.c1, l.c2});
       break;
     case ModuleKind::DWConv:
       check_arg_count(ctx, a, 6, "DWConv(c1, c2, k, s, d, act)");
-      l.kernel = int_arg(ctx, a, 2, 1, "k");
-      l.stride = int_arg(ctx, a, 3, 1, "s");
-      l.dilation = int_arg(ctx, a, 4, 1, "d");
+      l.kernel = int_arg_in(ctx, a, 2, 1, "k", 1, kMaxKernel);
+      l.stride = int_arg_in(ctx, a, 3, 1, "s", 1, kMaxStride);
+      l.dilation = int_arg_in(ctx, a, 4, 1, "d", 1, kMaxDilation);
       l.act = bool_arg(ctx, a, 5, true, "act");
       l.groups = std::gcd(l.c1, l.c2);
       l.padding = (l.dilation * (l.kernel - 1) + 1) / 2;
@@ -100,35 +125,38 @@ void interpret_args(const std::string& ctx, LayerSpec& l) {
     case ModuleKind::Bottleneck:
       check_arg_count(ctx, a, 6, "Bottleneck(c1, c2, shortcut, g, k, e)");
       l.shortcut = bool_arg(ctx, a, 2, true, "shortcut");
-      l.groups = int_arg(ctx, a, 3, 1, "g");
+      l.groups = int_arg_in(ctx, a, 3, 1, "g", 1, kMaxGroups);
       YE_CHECK(!arg_at(a, 4) || a[4].kind == ArgValue::Kind::none, ctx, ": Bottleneck k is fixed at (3, 3) here");
-      l.e = real_arg(ctx, a, 5, 0.5, "e");
+      l.e = ratio_arg(ctx, a, 5, 0.5, l.c2);
+      check_groups(ctx, l.groups, {int(l.c2 * l.e), l.c2});
       l.kernel = 3;
       break;
     case ModuleKind::C2f:
       check_arg_count(ctx, a, 6, "C2f(c1, c2, n, shortcut, g, e)");
-      l.n = int_arg(ctx, a, 2, 1, "n");
+      l.n = int_arg_in(ctx, a, 2, 1, "n", 0, kMaxRepeats);
       l.shortcut = bool_arg(ctx, a, 3, false, "shortcut");
-      l.groups = int_arg(ctx, a, 4, 1, "g");
-      l.e = real_arg(ctx, a, 5, 0.5, "e");
+      l.groups = int_arg_in(ctx, a, 4, 1, "g", 1, kMaxGroups);
+      l.e = ratio_arg(ctx, a, 5, 0.5, l.c2);
+      check_groups(ctx, l.groups, {int(l.c2 * l.e)});
       break;
     case ModuleKind::C3k2:
       check_arg_count(ctx, a, 7, "C3k2(c1, c2, n, c3k, e, g, shortcut)");
-      l.n = int_arg(ctx, a, 2, 1, "n");
+      l.n = int_arg_in(ctx, a, 2, 1, "n", 0, kMaxRepeats);
       l.c3k = bool_arg(ctx, a, 3, false, "c3k");
-      l.e = real_arg(ctx, a, 4, 0.5, "e");
-      l.groups = int_arg(ctx, a, 5, 1, "g");
+      l.e = ratio_arg(ctx, a, 4, 0.5, l.c2);
+      l.groups = int_arg_in(ctx, a, 5, 1, "g", 1, kMaxGroups);
+      check_groups(ctx, l.groups, {int(l.c2 * l.e), int(int(l.c2 * l.e) * 0.5)});
       l.shortcut = bool_arg(ctx, a, 6, true, "shortcut");
       break;
     case ModuleKind::SPPF:
       check_arg_count(ctx, a, 3, "SPPF(c1, c2, k)");
-      l.pool_k = int_arg(ctx, a, 2, 5, "k");
+      l.pool_k = int_arg_in(ctx, a, 2, 5, "k", 1, kMaxKernel);
       break;
     case ModuleKind::C2PSA:
       check_arg_count(ctx, a, 4, "C2PSA(c1, c2, n, e)");
       YE_CHECK(l.c1 == l.c2, ctx, ": C2PSA needs equal input and output channels, got ", l.c1, " and ", l.c2);
-      l.n = int_arg(ctx, a, 2, 1, "n");
-      l.e = real_arg(ctx, a, 3, 0.5, "e");
+      l.n = int_arg_in(ctx, a, 2, 1, "n", 0, kMaxRepeats);
+      l.e = ratio_arg(ctx, a, 3, 0.5, l.c1);
       YE_CHECK(int(l.c1 * l.e) >= 64, ctx, ": C2PSA hidden width int(c1*e) = ", int(l.c1 * l.e),
                " gives no attention heads (needs >= 64)");
       break;
