@@ -6,7 +6,7 @@
 # suite: the microbenchmark suite through `yolo bench` (bench.md table + JSON in $OUT/suite; FILTER=re
 # limits the rows), then, with several GPUs, `scripts/gpu_ddp_suite.sh allreduce` into the same folder.
 # profile: `yolo profile` of yolov8s at 640, f16, batch 16 and 64 (per-layer table + CSV, docs/LIBRARY.md).
-# BENCHES="bench_a bench_b" limits bench to those binaries; peer runs bench/peer/torch_train_step.py
+# BENCHES="bench_a bench_b" limits bench to those binaries (BENCH_FILTER=re their rows, PEER_MODELS=a,b the peer); peer runs bench/peer/torch_train_step.py
 # (the reference's own training step) with the wheels carried in .whl/ (ultralytics, ultralytics-thop).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,8 @@ for mode in "${modes[@]}"; do
     tests)
       for t in .device/bin/test_*_gpu; do
         echo "=== $t" | tee -a "$OUT/gpu_tests.txt"
-        "$t" >> "$OUT/gpu_tests.txt" 2>&1; rc=$?
+        # From the bin folder: tests that start `yolo` run ./yolo of their working directory.
+        (cd "$(dirname "$t")" && timeout "${TEST_LIMIT:-300}" "./$(basename "$t")") >> "$OUT/gpu_tests.txt" 2>&1; rc=$?
         echo "rc=$rc" | tee -a "$OUT/gpu_tests.txt"
         tail -4 "$OUT/gpu_tests.txt" | grep -E "test cases|Status" || true
         [ $rc -ne 0 ] && status=1
@@ -31,7 +32,7 @@ for mode in "${modes[@]}"; do
         name=$(basename "$b")
         if [ -n "${BENCHES:-}" ] && [[ " $BENCHES " != *" $name "* ]]; then continue; fi
         echo "=== $name"
-        "$b" --benchmark_min_time=0.2 --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
+        "$b" --benchmark_min_time=0.2 ${BENCH_FILTER:+--benchmark_filter="$BENCH_FILTER"} --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
           > "$OUT/$name.txt" 2>&1 || status=1
         tail -25 "$OUT/$name.txt"
       done ;;
@@ -43,7 +44,7 @@ for mode in "${modes[@]}"; do
       fi ;;
     peer)
       python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/ye-site .whl/*.whl \
-        && PYTHONPATH=/tmp/ye-site PYTHONUNBUFFERED=1 python3 bench/peer/torch_train_step.py --out "$OUT/peer_train_step.json" \
+        && PYTHONPATH=/tmp/ye-site PYTHONUNBUFFERED=1 python3 bench/peer/torch_train_step.py --out "$OUT/peer_train_step.json" ${PEER_MODELS:+--models "$PEER_MODELS"} \
         > "$OUT/peer_train_step.txt" 2>&1 || status=1
       tail -20 "$OUT/peer_train_step.txt" ;;
     train)
