@@ -37,6 +37,20 @@ struct BatchNormArgs {
 };
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, const BatchNormArgs& args);
+// Forward fusions: `residual` (x's shape and dtype) is added after the activation in the same pass,
+// exactly as a separate add of the rounded output would (its gradient is the output's); `out` is a
+// preallocated destination of x's shape and dtype without autograd state, whose rows may be channel
+// slices of a wider buffer (concat-free blocks write their branches into one buffer), returned as the
+// output. Either may be undefined.
+struct BatchNormFusion {
+  Tensor residual;
+  Tensor out;
+};
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, const BatchNormArgs& args, const BatchNormFusion& fusion);
+// Rows of `t` viewed as (rows, C = last dim): their stride in elements when they are uniformly spaced
+// with unit channel stride (a contiguous tensor, or a channel slice of one), else 0.
+int64_t channel_row_stride(const Tensor& t);
 
 // ---- pooling / resampling ------------------------------------------------------------------------------
 // Max pooling on NHWC with -inf padding (floor mode); ties pick the first max in (ky, kx) scan order.

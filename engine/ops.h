@@ -59,6 +59,9 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 Tensor cast(const Tensor& x, DType dtype);
 Tensor to(const Tensor& x, Device device);
 Tensor contiguous(const Tensor& x);
+// Copies src's values into dst (a preallocated destination without autograd state, e.g. a slice of a
+// concat buffer) and returns dst carrying src's history (gradient passed through unchanged).
+Tensor copy_into(const Tensor& dst, const Tensor& src);
 Tensor slice(const Tensor& x, int64_t begin, int64_t end);             // along dim 0
 Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length);
 Tensor reshape(const Tensor& x, const Shape& shape);

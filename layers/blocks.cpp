@@ -10,9 +10,10 @@ Bottleneck::Bottleneck(int c1, int c2, bool shortcut, int g, int k1, int k2, flo
   add = shortcut && c1 == c2;
 }
 
-Tensor Bottleneck::forward(const Tensor& x) {
-  Tensor y = cv2->forward(cv1->forward(x));
-  return add ? ops::add(x, y) : y;
+Tensor Bottleneck::forward(const Tensor& x) { return forward_into(x, Tensor()); }
+
+Tensor Bottleneck::forward_into(const Tensor& x, const Tensor& out) {
+  return cv2->forward_fused(cv1->forward(x), add ? x : Tensor(), out);
 }
 
 C2f::C2f(int c1, int c2, int n, float e, const std::function<std::shared_ptr<Module>(int)>& make_block) {
@@ -29,9 +30,17 @@ C2f::C2f(int c1, int c2, int n, bool shortcut, int g, float e)
       }) {}
 
 Tensor C2f::forward(const Tensor& x) {
-  std::vector<Tensor> ys = ops::split(cv1->forward(x), {c, c}, -1);
-  for (size_t i = 0; i < m->size(); ++i) ys.push_back((*m)[i].forward(ys.back()));
-  return cv2->forward(ops::concat(ys, -1));
+  YE_CHECK(x.ndim() == 4, "C2f: input must be NHWC 4-D, got ", x.shape().str());
+  const int64_t n = int64_t(m->size());
+  Tensor buf = Tensor::empty(Shape{x.dim(0), x.dim(1), x.dim(2), (2 + n) * c}, x.dtype(), x.device());
+  // concat[split(y1), m0, m1, ...] == concat[y1, m0, m1, ...]; y1 and every m_i already sit in buf.
+  std::vector<Tensor> parts{cv1->forward_into(x, buf.narrow_view(-1, 0, 2 * c))};
+  Tensor last = ops::narrow(parts[0], -1, c, c);
+  for (int64_t i = 0; i < n; ++i) {
+    last = (*m)[size_t(i)].forward_into(last, buf.narrow_view(-1, (2 + i) * c, c));
+    parts.push_back(last);
+  }
+  return cv2->forward(ops::concat(parts, -1));
 }
 
 C3::C3(int c1, int c2, int n, bool shortcut, int g, float e, int k1, int k2) {

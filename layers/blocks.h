@@ -11,12 +11,14 @@ namespace ye::layers {
 class Bottleneck : public Module {
  public:
   Bottleneck(int c1, int c2, bool shortcut = true, int g = 1, int k1 = 3, int k2 = 3, float e = 0.5f);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override;  // x + cv2(cv1(x)), the add fused into cv2's BN pass
+  Tensor forward_into(const Tensor& x, const Tensor& out) override;
   std::shared_ptr<Conv> cv1, cv2;
   bool add;
 };
 
-// cv1 (1x1 to 2c), split, n chained blocks each appending its output, cv2 (1x1) on the concat.
+// cv1 (1x1 to 2c), split, n chained blocks each appending its output, cv2 (1x1) on the concat. Concat-
+// free: cv1 and each block write straight into their channel slice of one buffer, which cv2 reads.
 class C2f : public Module {
  public:
   C2f(int c1, int c2, int n = 1, bool shortcut = false, int g = 1, float e = 0.5f);

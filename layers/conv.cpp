@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "engine/dist/sync_batch_norm.h"
+#include "engine/ops.h"
 
 namespace ye::layers {
 
@@ -39,11 +40,13 @@ BatchNorm2d::BatchNorm2d(int c, float eps_, float momentum_) : eps(eps_), moment
 
 Tensor BatchNorm2d::forward(const Tensor& x) { return forward_act(x, false); }
 
-Tensor BatchNorm2d::forward_act(const Tensor& x, bool silu) {
+Tensor BatchNorm2d::forward_act(const Tensor& x, bool silu, const ops::BatchNormFusion& fusion) {
   if (training()) num_batches_tracked.data_as<int32_t>()[0] += 1;
   ops::BatchNormArgs a{training(), momentum, eps, silu};
-  if (sync && training()) return dist::sync_batch_norm(x, weight, bias, running_mean, running_var, a, *sync);
-  return ops::batch_norm(x, weight, bias, running_mean, running_var, a);
+  if (!(sync && training())) return ops::batch_norm(x, weight, bias, running_mean, running_var, a, fusion);
+  Tensor y = dist::sync_batch_norm(x, weight, bias, running_mean, running_var, a, *sync);
+  if (fusion.residual.defined()) y = ops::add(fusion.residual, y);
+  return fusion.out.defined() ? ops::copy_into(fusion.out, y) : y;
 }
 
 void set_sync_batch_norm(Module& root, dist::Communicator* comm) {
@@ -65,6 +68,12 @@ Conv::Conv(int c1, int c2, int k, int s, int g, bool act_) : act(act_) {
 }
 
 Tensor Conv::forward(const Tensor& x) { return bn->forward_act(conv->forward(x), act); }
+
+Tensor Conv::forward_into(const Tensor& x, const Tensor& out) { return forward_fused(x, Tensor(), out); }
+
+Tensor Conv::forward_fused(const Tensor& x, const Tensor& residual, const Tensor& out) {
+  return bn->forward_act(conv->forward(x), act, ops::BatchNormFusion{residual, out});
+}
 
 std::shared_ptr<Conv> make_dwconv(int c1, int c2, int k, int s, bool act) {
   return std::make_shared<Conv>(c1, c2, k, s, std::gcd(c1, c2), act);

@@ -27,8 +27,9 @@ class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(int c, float eps = 1e-3f, float momentum = 0.03f);
   Tensor forward(const Tensor& x) override;
-  // silu(bn(x)) in one op when silu is set (training or eval per the module flag).
-  Tensor forward_act(const Tensor& x, bool silu);
+  // silu(bn(x)) in one op when silu is set (training or eval per the module flag), plus the fusion's
+  // residual, into its out (ops::batch_norm; SyncBN applies them as separate ops).
+  Tensor forward_act(const Tensor& x, bool silu, const ops::BatchNormFusion& fusion = {});
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;  // nbt: CPU i32 scalar
   float eps, momentum;
   dist::Communicator* sync = nullptr;  // set: SyncBN over this group in training (dist::sync_batch_norm)
@@ -41,6 +42,9 @@ class Conv : public Module {
  public:
   Conv(int c1, int c2, int k = 1, int s = 1, int g = 1, bool act = true);
   Tensor forward(const Tensor& x) override;
+  Tensor forward_into(const Tensor& x, const Tensor& out) override;
+  // act(bn(conv(x))) + residual (undefined: none) in the BN pass, into out (undefined: a new tensor).
+  Tensor forward_fused(const Tensor& x, const Tensor& residual, const Tensor& out);
   std::shared_ptr<Conv2d> conv;
   std::shared_ptr<BatchNorm2d> bn;
   bool act;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/ops.h"
 #include "kernels/error.h"
 
 namespace ye::layers {
@@ -14,6 +15,8 @@ Tensor Module::forward_many(const std::vector<Tensor>& xs) {
   YE_CHECK(xs.size() == 1, "this module takes one input, got ", xs.size());
   return forward(xs[0]);
 }
+
+Tensor Module::forward_into(const Tensor& x, const Tensor& out) { return ops::copy_into(out, forward(x)); }
 
 Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
   t.set_requires_grad(requires_grad);

@@ -27,6 +27,10 @@ class Module {
   // Single-input forward (most layers); multi-input layers override forward_many (Concat).
   virtual Tensor forward(const Tensor& x);
   virtual Tensor forward_many(const std::vector<Tensor>& xs);
+  // forward(x) written into `out` (a destination of the output's shape without autograd state, e.g. a
+  // channel slice of a concat buffer) and returned as the output. Default: forward, then one copy;
+  // layers whose last op can write there directly (Conv, Bottleneck) override it.
+  virtual Tensor forward_into(const Tensor& x, const Tensor& out);
 
   // Recursive, in the reference's order (own entries first, then children in registration order).
   NamedTensors named_parameters() const;

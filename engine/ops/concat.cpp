@@ -1,5 +1,6 @@
-// concat (each input copied straight into its slice of one output buffer; the backward hands out
-// narrow views of the gradient) and split (narrow views with autograd) along any dimension.
+// concat (each input copied straight into its slice of one output buffer, or no copy at all when the
+// inputs already are adjacent slices of one buffer; the backward hands out narrow views of the gradient)
+// and split (narrow views with autograd) along any dimension.
 #include "engine/nn_ops.h"
 #include "engine/ops/dispatch.h"
 #include "engine/recompute.h"
@@ -22,6 +23,28 @@ void attach_concat_recipe(const Tensor& out, const std::vector<Tensor>& xs, int 
     return concat(ts, dim);
   });
 }
+
+// The inputs as one tensor without a copy when they already are adjacent slices, in order, of one
+// contiguous buffer of the output's shape (blocks that wrote their branches into one buffer), else
+// undefined. A new view: its autograd state is the concat's own.
+Tensor adjacent_slices(const std::vector<Tensor>& xs, int dim, const Shape& out_shape) {
+  const Tensor& first = xs[0];
+  const Shape cs = out_shape.contiguous_strides();
+  int64_t offset = first.offset();
+  for (const Tensor& t : xs) {
+    if (!t.same_storage(first) || t.offset() != offset) return Tensor();
+    for (int i = 0; i < t.ndim(); ++i)
+      if (t.strides()[i] != cs[i] && t.dim(i) > 1) return Tensor();
+    offset += t.dim(dim) * cs.d[dim];
+  }
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = first.impl()->storage;
+  impl->offset = first.offset();
+  impl->shape = out_shape;
+  impl->strides = cs;
+  impl->dtype = first.dtype();
+  return Tensor(impl);
+}
 }  // namespace
 
 Tensor concat(const std::vector<Tensor>& xs, int dim) {
@@ -41,11 +64,13 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
     total += t.dim(dim);
   }
   out_shape.d[dim] = total;
-  Tensor out = Tensor::empty(out_shape, first.dtype(), first.device());
+  Tensor out = adjacent_slices(xs, dim, out_shape);
+  const bool aliased = out.defined();
+  if (!aliased) out = Tensor::empty(out_shape, first.dtype(), first.device());
   std::vector<int64_t> sizes;
   int64_t offset = 0;
   for (const Tensor& t : xs) {
-    if (t.dim(dim) > 0) copy_(out.narrow_view(dim, offset, t.dim(dim)), t);
+    if (!aliased && t.dim(dim) > 0) copy_(out.narrow_view(dim, offset, t.dim(dim)), t);
     sizes.push_back(t.dim(dim));
     offset += t.dim(dim);
   }

@@ -101,6 +101,18 @@ Tensor contiguous(const Tensor& x) {
   return y;
 }
 
+Tensor copy_into(const Tensor& dst, const Tensor& src) {
+  YE_CHECK(dst.shape() == src.shape() && !dst.requires_grad(), "copy_into: destination ", dst.shape().str(),
+           " for ", src.shape().str(), " (it must carry no autograd state)");
+  Tensor y = dst;
+  copy_(y, src);
+  if (any_requires_grad({src})) {
+    record_op(y, "copy_into", {src}, [](const Tensor& g) -> std::vector<Tensor> { return {g}; });
+    if (RecipePtr r = recipe_of(src)) attach_recipe(y, [r] { return r->materialize(); });
+  }
+  return y;
+}
+
 Tensor slice(const Tensor& x, int64_t begin, int64_t end) { return narrow(x, 0, begin, end - begin); }
 
 Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {

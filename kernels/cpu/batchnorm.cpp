@@ -52,7 +52,9 @@ void bn_stats(const float* x, int64_t rows, int64_t C, float eps, float* mean, f
   }
 }
 
-void bn_forward(const float* x, int64_t rows, int64_t C, const BnParams& p, float* y) {
+void bn_forward(const float* x, int64_t rows, int64_t C, const BnParams& p0, float* y) {
+  const BnParams p = bn_resolved(p0, C);
+  const float* res = static_cast<const float*>(p.residual);
   std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
     scale[size_t(c)] = p.invstd[c] * p.weight[c];
@@ -61,24 +63,27 @@ void bn_forward(const float* x, int64_t rows, int64_t C, const BnParams& p, floa
   parallel_for(rows, [&](int, int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float* xr = x + r * C;
-      float* yr = y + r * C;
+      float* yr = y + r * p.ld_y;
       for (int64_t c = 0; c < C; ++c) {
         float z = xr[c] * scale[size_t(c)] + shift[size_t(c)];
         yr[c] = p.silu ? z * sigmoidf(z) : z;
       }
+      if (res)
+        for (int64_t c = 0; c < C; ++c) yr[c] += res[r * p.ld_res + c];
     }
   }, kRowGrain);
 }
 
-void bn_backward_reduce(const float* x, const float* dy, int64_t rows, int64_t C, const BnParams& p, float* sum_dz,
+void bn_backward_reduce(const float* x, const float* dy, int64_t rows, int64_t C, const BnParams& p0, float* sum_dz,
                         float* sum_dz_xhat) {
+  const BnParams p = bn_resolved(p0, C);
   const size_t nc = static_cast<size_t>(C);
   const int nt = num_threads_for(rows, kRowGrain);
   std::vector<std::vector<double>> s1(size_t(nt), std::vector<double>(nc, 0.0)), s2 = s1;
   parallel_for(rows, [&](int tid, int64_t b, int64_t e) {
     double *a1 = s1[size_t(tid)].data(), *a2 = s2[size_t(tid)].data();
     for (int64_t r = b; r < e; ++r) {
-      const float *xr = x + r * C, *gr = dy + r * C;
+      const float *xr = x + r * C, *gr = dy + r * p.ld_dy;
       for (int64_t c = 0; c < C; ++c) {
         float xhat = (xr[c] - p.mean[c]) * p.invstd[c];
         float dz = grad_z(gr[c], xhat * p.weight[c] + p.bias[c], p.silu);
@@ -98,12 +103,13 @@ void bn_backward_reduce(const float* x, const float* dy, int64_t rows, int64_t C
   }
 }
 
-void bn_backward_input(const float* x, const float* dy, int64_t rows, int64_t C, const BnParams& p, bool training,
+void bn_backward_input(const float* x, const float* dy, int64_t rows, int64_t C, const BnParams& p0, bool training,
                        const float* sum_dz, const float* sum_dz_xhat, float* dx) {
+  const BnParams p = bn_resolved(p0, C);
   const float inv_rows = 1.0f / float(rows);
   parallel_for(rows, [&](int, int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
-      const float *xr = x + r * C, *gr = dy + r * C;
+      const float *xr = x + r * C, *gr = dy + r * p.ld_dy;
       float* dr = dx + r * C;
       for (int64_t c = 0; c < C; ++c) {
         float xhat = (xr[c] - p.mean[c]) * p.invstd[c];

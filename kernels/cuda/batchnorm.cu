@@ -87,11 +87,14 @@ __global__ void eval_stats_kernel(const float* rm, const float* rv, int64_t C, f
 
 template <typename T>
 __global__ void forward_kernel(const T* __restrict__ x, int64_t n, int64_t C, BnParams p, T* __restrict__ y) {
+  const T* res = static_cast<const T*>(p.residual);
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t c = i % C;
+    int64_t r = i / C, c = i - r * C;
     float scale = p.invstd[c] * p.weight[c];
     float z = to_f32(x[i]) * scale + (p.bias[c] - p.mean[c] * scale);
-    y[i] = from_f32<T>(p.silu ? z * sigmoidf_dev(z) : z);
+    T out = from_f32<T>(p.silu ? z * sigmoidf_dev(z) : z);
+    if (res) out = from_f32<T>(__fadd_rn(to_f32(out), to_f32(res[r * p.ld_res + c])));  // never an FMA
+    y[r * p.ld_y + c] = out;
   }
 }
 
@@ -100,10 +103,10 @@ __global__ void backward_input_kernel(const T* __restrict__ x, const T* __restri
                                       BnParams p, bool training, float inv_rows, const float* __restrict__ sum_dz,
                                       const float* __restrict__ sum_dz_xhat, T* __restrict__ dx) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t c = i % C;
+    int64_t r = i / C, c = i - r * C;
     float is = p.invstd[c], w = p.weight[c];
     float xhat = (to_f32(x[i]) - p.mean[c]) * is;
-    float z = xhat * w + p.bias[c], g = to_f32(dy[i]);
+    float z = xhat * w + p.bias[c], g = to_f32(dy[r * p.ld_dy + c]);
     float dz = p.silu ? grad_z<true>(g, z) : grad_z<false>(g, z);
     float k = w * is;
     float out = training ? k * (dz - sum_dz[c] * inv_rows - xhat * sum_dz_xhat[c] * inv_rows) : k * dz;
@@ -134,10 +137,11 @@ void bn_eval_stats(const float* rm, const float* rv, int64_t C, float eps, float
   YE_CUDA_LAUNCH_CHECK();
 }
 
-void bn_forward(DType t, const void* x, int64_t rows, int64_t C, const BnParams& p, void* y, cudaStream_t s) {
+void bn_forward(DType t, const void* x, int64_t rows, int64_t C, const BnParams& p0, void* y, cudaStream_t s) {
   const int64_t n = rows * C;
   if (n == 0) return;
-  if (bn_vec_ok(t, C, x, y)) {
+  const BnParams p = bn_resolved(p0, C);
+  if (bn_vec_ok(t, C, x, y, p.residual) && bn_vec_strides_ok(t, p.ld_y, p.ld_res)) {
     bn_forward_vec(t, x, rows, C, p, y, s);
     return;
   }
@@ -146,19 +150,21 @@ void bn_forward(DType t, const void* x, int64_t rows, int64_t C, const BnParams&
   YE_CUDA_LAUNCH_CHECK();
 }
 
-void bn_backward_reduce(DType t, const void* x, const void* dy, int64_t rows, int64_t C, const BnParams& p,
+void bn_backward_reduce(DType t, const void* x, const void* dy, int64_t rows, int64_t C, const BnParams& p0,
                         float* sum_dz, float* sum_dz_xhat, float* partials, cudaStream_t s) {
   if (C == 0) return;
+  const BnParams p = bn_resolved(p0, C);
   const int64_t P = bn_backward_partial_vec(t, x, dy, rows, C, p, partials, s);
   backward_final_kernel<<<final_blocks(C), dim3(kChan, kFinalLanes), 0, s>>>(partials, P, C, sum_dz, sum_dz_xhat);
   YE_CUDA_LAUNCH_CHECK();
 }
 
-void bn_backward_input(DType t, const void* x, const void* dy, int64_t rows, int64_t C, const BnParams& p,
+void bn_backward_input(DType t, const void* x, const void* dy, int64_t rows, int64_t C, const BnParams& p0,
                        bool training, const float* sum_dz, const float* sum_dz_xhat, void* dx, cudaStream_t s) {
   const int64_t n = rows * C;
   if (n == 0) return;
-  if (bn_vec_ok(t, C, x, dy, dx)) {
+  const BnParams p = bn_resolved(p0, C);
+  if (bn_vec_ok(t, C, x, dy, dx) && bn_vec_strides_ok(t, p.ld_dy)) {
     bn_backward_input_vec(t, x, dy, rows, C, p, training, sum_dz, sum_dz_xhat, dx, s);
     return;
   }

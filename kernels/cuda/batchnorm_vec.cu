@@ -21,9 +21,10 @@ using namespace bn;
 // HBM busy (~20 KB per SM), without spills.
 constexpr int kStatsBlocksPerSm = 3, kBackwardBlocksPerSm = 2;
 
-template <typename T, int V, bool Silu>
+template <typename T, int V, bool Silu, bool Res>
 __global__ void __launch_bounds__(kBlock) forward_vec_kernel(const T* __restrict__ x, int64_t rows, int C, BnParams p,
                                                              T* __restrict__ y) {
+  const T* res = static_cast<const T*>(p.residual);
   const int groups = C / V, rows_per_block = kBlock / groups;
   const int t = threadIdx.x;
   if (t >= rows_per_block * groups) return;
@@ -37,10 +38,13 @@ __global__ void __launch_bounds__(kBlock) forward_vec_kernel(const T* __restrict
   }
   const int64_t step = int64_t(gridDim.x) * rows_per_block;
   for (int64_t r0 = int64_t(blockIdx.x) * rows_per_block + t / groups; r0 < rows; r0 += kUnroll * step) {
-    Pack<T, V> in[kUnroll];
+    Pack<T, V> in[kUnroll], rin[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u)
-      if (r0 + u * step < rows) in[u] = load_pack<T, V>(x + (r0 + u * step) * C + int64_t(g) * V);
+      if (r0 + u * step < rows) {
+        in[u] = load_pack<T, V>(x + (r0 + u * step) * C + int64_t(g) * V);
+        if constexpr (Res) rin[u] = load_pack<T, V>(res + (r0 + u * step) * p.ld_res + int64_t(g) * V);
+      }
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       if (r0 + u * step >= rows) break;
@@ -49,8 +53,9 @@ __global__ void __launch_bounds__(kBlock) forward_vec_kernel(const T* __restrict
       for (int v = 0; v < V; ++v) {
         float z = to_f32(in[u].v[v]) * scale[v] + shift[v];
         out.v[v] = from_f32<T>(Silu ? z * sigmoidf_dev(z) : z);
+        if constexpr (Res) out.v[v] = from_f32<T>(__fadd_rn(to_f32(out.v[v]), to_f32(rin[u].v[v])));
       }
-      store_pack(y + (r0 + u * step) * C + int64_t(g) * V, out);
+      store_pack(y + (r0 + u * step) * p.ld_y + int64_t(g) * V, out);
     }
   }
 }
@@ -84,7 +89,7 @@ __global__ void __launch_bounds__(kBlock) backward_input_vec_kernel(const T* __r
     for (int u = 0; u < kUnroll; ++u)
       if (r0 + u * step < rows) {
         xin[u] = load_pack<T, V>(x + (r0 + u * step) * C + int64_t(g) * V);
-        gin[u] = load_pack<T, V>(dy + (r0 + u * step) * C + int64_t(g) * V);
+        gin[u] = load_pack<T, V>(dy + (r0 + u * step) * p.ld_dy + int64_t(g) * V);
       }
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
@@ -173,7 +178,7 @@ __global__ void __launch_bounds__(kBlock, kBackwardBlocksPerSm)
       for (int u = 0; u < kUnroll; ++u)
         if (r + u * lanes < r_end) {
           xin[u] = load_pack<T, V>(x + (r + u * lanes) * C + int64_t(grp) * V);
-          gin[u] = load_pack<T, V>(dy + (r + u * lanes) * C + int64_t(grp) * V);
+          gin[u] = load_pack<T, V>(dy + (r + u * lanes) * p.ld_dy + int64_t(grp) * V);
         }
 #pragma unroll
       for (int u = 0; u < kUnroll; ++u) {
@@ -241,6 +246,11 @@ unsigned vec_grid(int64_t rows, int C, int V) {
 }
 }  // namespace
 
+bool bn_vec_strides_ok(DType t, int64_t ld1, int64_t ld2) {
+  const int64_t V = int64_t(16 / dtype_size(t));
+  return ld1 % V == 0 && ld2 % V == 0;
+}
+
 bool bn_vec_ok(DType t, int64_t C, const void* a, const void* b, const void* c) {
   const int64_t V = int64_t(16 / dtype_size(t));
   return C % V == 0 && C / V <= kBlock && aligned16(a) && (!b || aligned16(b)) && (!c || aligned16(c));
@@ -272,7 +282,7 @@ int64_t bn_backward_partial_vec(DType t, const void* x, const void* dy, int64_t 
   int64_t P = 0;
   YE_DISPATCH_FLOAT(t, T, {
     constexpr int V = int(16 / sizeof(T));
-    const bool vec = reduce_width<T>(C, x, dy) == V;
+    const bool vec = reduce_width<T>(C, x, dy) == V && p.ld_dy % V == 0;
     const ReduceLaunch l = reduce_launch(rows, C, vec ? V : 1, kBackwardBlocksPerSm);
     P = l.grid.y;
     const T *xt = static_cast<const T*>(x), *gt = static_cast<const T*>(dy);
@@ -294,12 +304,17 @@ void bn_forward_vec(DType t, const void* x, int64_t rows, int64_t C, const BnPar
   const unsigned grid = vec_grid(rows, int(C), V);
   YE_DISPATCH_FLOAT(t, T, {
     constexpr int kV = int(16 / sizeof(T));
-    if (p.silu)
-      forward_vec_kernel<T, kV, true><<<grid, kBlock, 0, s>>>(static_cast<const T*>(x), rows, int(C), p,
-                                                              static_cast<T*>(y));
+    const T* xt = static_cast<const T*>(x);
+    T* yt = static_cast<T*>(y);
+    const bool res = p.residual != nullptr;
+    if (p.silu && res)
+      forward_vec_kernel<T, kV, true, true><<<grid, kBlock, 0, s>>>(xt, rows, int(C), p, yt);
+    else if (p.silu)
+      forward_vec_kernel<T, kV, true, false><<<grid, kBlock, 0, s>>>(xt, rows, int(C), p, yt);
+    else if (res)
+      forward_vec_kernel<T, kV, false, true><<<grid, kBlock, 0, s>>>(xt, rows, int(C), p, yt);
     else
-      forward_vec_kernel<T, kV, false><<<grid, kBlock, 0, s>>>(static_cast<const T*>(x), rows, int(C), p,
-                                                               static_cast<T*>(y));
+      forward_vec_kernel<T, kV, false, false><<<grid, kBlock, 0, s>>>(xt, rows, int(C), p, yt);
   });
   YE_CUDA_LAUNCH_CHECK();
 }
