@@ -67,7 +67,7 @@ bool pad_target_rows(const float* rows, int64_t n, int64_t batch, int64_t capaci
 }
 
 LossResult DetectionLoss::operator()(const std::vector<Tensor>& feats, const Tensor& targets, int img_h,
-                                     int img_w) {
+                                     int img_w, const Tensor& grad_scale) {
   YE_CHECK(targets.device().is_cpu() && targets.dtype() == DType::f32 && targets.ndim() == 2 &&
                (targets.dim(0) == 0 || targets.dim(1) == kernels::kDetTargetCols),
            "detection loss: targets must be (n, 6) f32 rows on the host, got ", targets.shape().str());
@@ -78,21 +78,21 @@ LossResult DetectionLoss::operator()(const std::vector<Tensor>& feats, const Ten
   const int max_boxes = max_boxes_per_image(rows.data_as<float>(), n, B);
   Device dev = feats[0].device();
   Tensor dev_rows = n ? (dev.is_cpu() ? rows : rows.to(dev)) : Tensor::zeros({1, 6}, DType::f32, dev);
-  return compute(feats, dev_rows, n, max_boxes, img_h, img_w);
+  return compute(feats, dev_rows, n, max_boxes, img_h, img_w, grad_scale);
 }
 
 LossResult DetectionLoss::operator()(const std::vector<Tensor>& feats, const PaddedTargets& targets, int img_h,
-                                     int img_w) {
+                                     int img_w, const Tensor& grad_scale) {
   YE_CHECK(!feats.empty() && feats[0].device().is_cuda(), "detection loss: padded device targets need CUDA head outputs");
   YE_CHECK(targets.rows.device() == feats[0].device() && targets.rows.dtype() == DType::f32 &&
                targets.rows.ndim() == 2 && targets.rows.dim(1) == kernels::kDetTargetCols && targets.max_boxes > 0,
            "detection loss: padded targets must be (capacity, 6) f32 rows on ", feats[0].device().str(),
            " with max_boxes > 0, got ", targets.rows.shape().str(), " on ", targets.rows.device().str());
-  return compute(feats, targets.rows, targets.rows.dim(0), targets.max_boxes, img_h, img_w);
+  return compute(feats, targets.rows, targets.rows.dim(0), targets.max_boxes, img_h, img_w, grad_scale);
 }
 
 LossResult DetectionLoss::compute(const std::vector<Tensor>& feats, const Tensor& dev_targets, int64_t n,
-                                  int max_boxes, int img_h, int img_w) {
+                                  int max_boxes, int img_h, int img_w, const Tensor& grad_scale) {
   YE_CHECK(feats.size() == strides_.size(), "detection loss: ", feats.size(), " head levels for ",
            strides_.size(), " strides");
   const int64_t B = feats[0].dim(0), no = 64 + nc_;
@@ -117,8 +117,18 @@ LossResult DetectionLoss::compute(const std::vector<Tensor>& feats, const Tensor
   Tensor gd = Tensor::empty(pd.shape(), dt, dev), gs = Tensor::empty(ps.shape(), dt, dev);
   Tensor loss = Tensor::empty({4}, DType::f32, dev);
   kernels::DetLossShape shape{int(B), int(A), nc_, max_boxes, img_h, img_w};
-  kernels::DetLossInputs in{pd.data(), ps.data(), dt, anc.anchors.data_as<float>(), anc.strides.data_as<float>(),
-                            dev_targets.data_as<float>(), int(n), nullptr};
+  if (grad_scale.defined())
+    YE_CHECK(grad_scale.dtype() == DType::f32 && grad_scale.numel() == 1 && grad_scale.device() == dev &&
+                 grad_scale.is_contiguous(),
+             "detection loss: grad_scale must be one f32 value on ", dev.str(), ", got ", grad_scale.shape().str());
+  kernels::DetLossInputs in{pd.data(),
+                            ps.data(),
+                            dt,
+                            anc.anchors.data_as<float>(),
+                            anc.strides.data_as<float>(),
+                            dev_targets.data_as<float>(),
+                            int(n),
+                            grad_scale.defined() ? grad_scale.data_as<float>() : nullptr};
   kernels::DetLossOutputs out{loss.data_as<float>(), gd.data(), gs.data(), nullptr, nullptr, nullptr};
   if (dev.is_cpu()) {
     YE_CHECK(dt == DType::f32, "detection loss on the CPU needs f32 head outputs");
@@ -142,7 +152,12 @@ LossResult DetectionLoss::compute(const std::vector<Tensor>& feats, const Tensor
       NoGradGuard ng;
       grad_pred = ops::concat({gd, gs}, 2);
     }
-    record_op(r.total, "detection_loss", {pred}, [grad_pred](const Tensor& g) -> std::vector<Tensor> {
+    record_op(r.total, "detection_loss", {pred}, [grad_pred, grad_scale](const Tensor& g) -> std::vector<Tensor> {
+      if (grad_scale.defined()) {
+        YE_CHECK(g.impl() == grad_scale.impl(), "detection loss: the gradients were written pre-scaled by grad_scale, "
+                                                "so backward must be seeded with that tensor");
+        return {grad_pred};
+      }
       // Scale in f32 (the AMP loss scale itself may not fit in f16), then back to the head's dtype.
       if (grad_pred.dtype() == DType::f32) return {ops::mul(grad_pred, g)};
       return {ops::cast(ops::mul(ops::cast(grad_pred, DType::f32), ops::cast(g, DType::f32)), grad_pred.dtype())};

@@ -1,7 +1,7 @@
 // The detection loss on Tensors (the reference's v8DetectionLoss): wraps the raw CPU/CUDA kernels of
 // kernels/det_loss.h. Forward computes the three gained components and the gradient of the total with
 // respect to the head outputs in one pass; backward scales that gradient by the incoming one (the loss
-// scale under AMP). Targets are the loader's rows (image index, class, xc, yc, w, h normalized), either
+// scale under AMP), unless the kernel already applied the scale (grad_scale). Targets are the loader's rows (image index, class, xc, yc, w, h normalized), either
 // on the host or, for steps that must not touch the host (CUDA graphs), pre-padded on the device.
 #pragma once
 #include <map>
@@ -37,9 +37,14 @@ class DetectionLoss {
   explicit DetectionLoss(int nc, std::vector<int> strides = {8, 16, 32}, kernels::DetLossParams params = {});
   // feats: the Detect head's train-mode outputs, one (B, H, W, 64 + nc) NHWC tensor per level;
   // targets: (n, 6) f32 rows on the host; img_h/img_w: the network input size in pixels.
-  LossResult operator()(const std::vector<Tensor>& feats, const Tensor& targets, int img_h, int img_w);
+  // grad_scale ([1] f32 on the loss device, e.g. the AMP loss scale): the kernel writes the gradients
+  // already multiplied by it (no separate pass over the head-sized gradient), and the backward must then
+  // be seeded with that very tensor: result.total.backward(grad_scale).
+  LossResult operator()(const std::vector<Tensor>& feats, const Tensor& targets, int img_h, int img_w,
+                        const Tensor& grad_scale = Tensor());
   // The same loss from device-resident padded targets (CUDA only): enqueues device work only.
-  LossResult operator()(const std::vector<Tensor>& feats, const PaddedTargets& targets, int img_h, int img_w);
+  LossResult operator()(const std::vector<Tensor>& feats, const PaddedTargets& targets, int img_h, int img_w,
+                        const Tensor& grad_scale = Tensor());
   kernels::DetLossParams& params() { return params_; }
   int nc() const { return nc_; }
 
@@ -52,7 +57,7 @@ class DetectionLoss {
   const AnchorCache& anchors_for(const std::vector<Tensor>& feats);
   // The shared body: `rows` holds n target rows on the loss device, M boxes per image at most.
   LossResult compute(const std::vector<Tensor>& feats, const Tensor& rows, int64_t n, int max_boxes, int img_h,
-                     int img_w);
+                     int img_w, const Tensor& grad_scale);
 
   int nc_;
   std::vector<int> strides_;
