@@ -79,7 +79,13 @@ Tensor cast(const Tensor& x, DType dtype) {
   copy_(y, x);
   if (any_requires_grad({x})) {
     DType from = x.dtype();
-    record_op(y, "cast", {x}, [from](const Tensor& g) -> std::vector<Tensor> { return {cast(g, from)}; });
+    // A leaf whose grad (of dtype `from`) already exists takes the low-precision gradient as it is: the
+    // accumulation converts while adding (one kernel per weight instead of a cast and an add).
+    std::shared_ptr<AutogradMeta> leaf = x.impl()->autograd->grad_fn ? nullptr : x.impl()->autograd;
+    record_op(y, "cast", {x}, [from, leaf](const Tensor& g) -> std::vector<Tensor> {
+      if (leaf && leaf->grad.defined() && leaf->grad.dtype() == from) return {g};
+      return {cast(g, from)};
+    });
   }
   return y;
 }

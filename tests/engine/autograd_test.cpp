@@ -123,3 +123,19 @@ TEST_CASE("the parameter arena holds values and grads contiguously and keeps mod
   ops::fill_(arena.values(), 0.5f);  // one pass over memory updates every parameter
   CHECK(w.to_vector() == std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f});
 }
+
+TEST_CASE("a low-precision cast of a leaf with a grad buffer accumulates its gradient without a cast back") {
+  for (DType low : {DType::f16, DType::bf16}) {
+    INFO(dtype_name(low));
+    Tensor w = Tensor::from_vector({1, 2, 3, 4}, Shape{4}).set_requires_grad(true);
+    w.set_grad(Tensor::full(Shape{4}, 0.5f));  // an existing f32 grad (the arena's)
+    Tensor up = Tensor::from_vector({1, -2, 0.25f, 8}, Shape{4});
+    ops::sum(ops::mul(ops::cast(ops::cast(w, low), DType::f32), up)).backward();
+    CHECK(w.grad().dtype() == DType::f32);
+    CHECK(w.grad().to_vector() == std::vector<float>{1.5f, -1.5f, 0.75f, 8.5f});
+    Tensor fresh = Tensor::from_vector({1, 2, 3, 4}, Shape{4}).set_requires_grad(true);  // no grad yet
+    ops::sum(ops::mul(ops::cast(ops::cast(fresh, low), DType::f32), up)).backward();
+    CHECK(fresh.grad().dtype() == DType::f32);
+    CHECK(fresh.grad().to_vector() == up.to_vector());
+  }
+}
