@@ -1,12 +1,14 @@
 // `yolo train --device cpu --world 2` with the real binary: rank 0 alone writes the run (one folder,
 // one results row per epoch, one event file, checkpoints, one log); an indivisible batch is refused; a
-// killed or SIGSTOPped (hung: the launcher's heartbeat timeout) rank ends every process non-zero, named;
+// killed or SIGSTOPped (hung: the launcher's heartbeat timeout) rank ends every process non-zero, named
+// with its pid, its signal or silence and its last activity (phase, epoch, batch) from its heartbeats;
 // Ctrl-C stops both ranks and saves, --resume on 2 ranks finishes; the device-list and --world rules.
 #include <signal.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "common/harness.h"
@@ -29,6 +31,9 @@ size_t count(const std::string& text, const std::string& part) {
   for (size_t p = text.find(part); p != std::string::npos; p = text.find(part, p + 1)) ++n;
   return n;
 }
+
+// The phases a rank reports in its heartbeat during an epoch (yolo/train/activity.h).
+const char* kLoopPhases = "(data|broadcast|forward|backward|all-reduce|optimizer|rank sync|validation|checkpoint)";
 
 std::string synth_yaml(const fs::path& dir) {
   data::SynthOptions so;
@@ -126,19 +131,23 @@ TEST_CASE("yolo train --world 2: a rank killed mid-run stops the run, naming the
   std::string log = train.log_text();
   INFO(log);
   CHECK(train.exit_code() != 0);
-  CHECK(contains(log, "error: rank 1 (pid " + std::to_string(victim) + ") failed with signal Killed"));
-  CHECK(contains(log, "rank 1 of 2 exited with signal Killed"));
+  CHECK(contains(log, "error: rank 1 (pid " + std::to_string(victim) +
+                          ") failed with signal Killed (SIGKILL); last activity: "));
+  CHECK(contains(log, "rank 1 of 2 exited with signal Killed (SIGKILL)"));
   CHECK(::kill(survivor, 0) != 0);  // rank 0 was stopped and reaped, not left running
   fs::remove_all(dir);
 }
 
-// A SIGSTOPped rank is hung, not dead: only the launcher's heartbeat watch notices it. Returns the log.
+// A SIGSTOPped rank is hung, not dead: only the launcher's heartbeat watch notices it. It is stopped
+// once the first epoch is written and a heartbeat later (kHeartbeatInterval 250 ms), so the last
+// activity it reported is inside the epoch loop. Returns the log.
 static std::string stop_a_rank(const fs::path& dir, int victim_rank, const std::vector<std::string>& env, seconds bound) {
   std::string yaml = synth_yaml(dir);
   test::ChildProcess train(test::yolo_binary(), train_args(yaml, 50, "4"), dir, dir / "train.log", env);
-  auto deadline = std::chrono::steady_clock::now() + seconds(120);
-  while (!contains(train.log_text(), "Starting training") && train.running() && std::chrono::steady_clock::now() < deadline)
+  auto deadline = std::chrono::steady_clock::now() + seconds(180);
+  while (!fs::exists(dir / "runs/train/ddp/results.csv") && train.running() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
   pid_t victim = rank_child(train.pid(), victim_rank), other = rank_child(train.pid(), 1 - victim_rank);
   REQUIRE_MESSAGE(victim > 0, train.log_text());
   REQUIRE(other > 0);
@@ -155,6 +164,14 @@ static std::string stop_a_rank(const fs::path& dir, int victim_rank, const std::
   CHECK(contains(log, "error: " + who + " sent no heartbeat for "));
   CHECK(contains(log, "it is hung: state T (stopped)"));
   CHECK(contains(log, "rank " + std::to_string(victim_rank) + " of 2 hung"));
+  // error: rank 1 (pid 1234) sent no heartbeat for 3 s (YE_HEARTBEAT_TIMEOUT=3 s); last activity: epoch 2/50,
+  // batch 3/4, backward (3.2 s ago); it is hung: state T (stopped)
+  std::regex hung_line("error: rank " + std::to_string(victim_rank) + " \\(pid " + std::to_string(victim) +
+                       "\\) sent no heartbeat for [0-9]+ s \\([A-Z_]+=[0-9]+ s\\); last activity: epoch [0-9]+/50, batch "
+                       "[1-4]/4, " + kLoopPhases + " \\([0-9]+\\.[0-9] s ago\\); it is hung: ");
+  CHECK(std::regex_search(log, hung_line));
+  CHECK(std::regex_search(log, std::regex("rank " + std::to_string(victim_rank) +
+                                          " of 2 hung .* and was killed; last activity: epoch [0-9]+/50, batch [1-4]/4, ")));
   CHECK(::kill(victim, 0) != 0);  // both reaped, none left running
   CHECK(::kill(other, 0) != 0);
   return log;

@@ -17,6 +17,7 @@
 #include "yolo/cli/stop_signals.h"
 #include "yolo/config/devices.h"
 #include "yolo/config/train_args.h"
+#include "yolo/train/activity.h"
 #include "yolo/train/resume_args.h"
 #include "yolo/train/trainer.h"
 
@@ -27,7 +28,8 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
   const int world_flag = yolo::take_world_flag(raw);
   const int master_port_flag = yolo::take_master_port_flag(raw);
   const dist::DistEnv env = dist::read_dist_env();
-  const HeartbeatSender heartbeat;  // to the launcher, when it started this rank
+  yolo::TrainActivity activity;  // what the trainer is doing, for the heartbeat
+  const HeartbeatSender heartbeat(activity);  // to the launcher, when it started this rank
   const bool quiet = env.distributed() && !env.main_rank();  // ranks other than 0 do not log
   yolo::ParsedTrainArgs parsed = yolo::parse_train_args(raw);
   if (parsed.help) {
@@ -74,6 +76,7 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
   yolo::TrainSummary s;
   try {
     yolo::Trainer trainer(args, stop_requested());
+    trainer.report_activity(&activity);
     s = trainer.train();
   } catch (const dist::PeerError& e) {  // stopped because another rank failed: a distinct status
     if (!env.distributed()) throw;

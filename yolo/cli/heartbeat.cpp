@@ -5,15 +5,21 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "kernels/error.h"
 
 namespace ye::cli {
+
+// Both ends are this binary, so a beat is the record's bytes; one write of at most PIPE_BUF is atomic.
+static_assert(std::is_trivially_copyable_v<yolo::ActivityRecord> && sizeof(yolo::ActivityRecord) <= 512);
 
 std::chrono::milliseconds heartbeat_timeout_from_env() {
   const char* v = std::getenv(kHeartbeatTimeoutEnv);
@@ -45,7 +51,7 @@ std::string describe_process(pid_t pid) {
   return out;
 }
 
-HeartbeatSender::HeartbeatSender() {
+HeartbeatSender::HeartbeatSender(const yolo::TrainActivity& activity) : activity_(activity) {
   const char* v = std::getenv(kHeartbeatFdEnv);
   if (!v || !*v) return;
   char* end = nullptr;
@@ -56,8 +62,8 @@ HeartbeatSender::HeartbeatSender() {
   ::signal(SIGPIPE, SIG_IGN);  // the launcher gone: write() fails with EPIPE instead of killing the rank
   thread_ = std::thread([this] {
     while (!stop_.load()) {
-      char beat = '.';
-      if (::write(fd_, &beat, 1) < 0 && errno != EINTR && errno != EAGAIN) return;
+      const yolo::ActivityRecord beat = activity_.read();
+      if (::write(fd_, &beat, sizeof beat) < 0 && errno != EINTR && errno != EAGAIN) return;
       std::this_thread::sleep_for(kHeartbeatInterval);
     }
   });
@@ -67,6 +73,23 @@ HeartbeatSender::~HeartbeatSender() {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
   if (fd_ >= 0) ::close(fd_);
+}
+
+void HeartbeatDecoder::feed(const char* bytes, size_t n) {
+  while (n > 0) {
+    size_t take = std::min(n, sizeof partial_ - have_);
+    std::memcpy(partial_ + have_, bytes, take);
+    have_ += take, bytes += take, n -= take;
+    if (have_ < sizeof partial_) break;
+    std::memcpy(&last_, partial_, sizeof last_);
+    any_ = true;
+    have_ = 0;
+  }
+}
+
+std::string HeartbeatDecoder::last_activity(std::chrono::steady_clock::time_point now) const {
+  if (!any_) return "no activity reported (no heartbeat received)";
+  return "last activity: " + yolo::describe_activity(last_, now);
 }
 
 }  // namespace ye::cli

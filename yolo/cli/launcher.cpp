@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -55,7 +56,10 @@ pid_t spawn_rank(const std::string& exe, const std::vector<std::string>& argv, c
 
 std::string status_text(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
+  if (WIFSIGNALED(status)) {
+    const char* abbrev = sigabbrev_np(WTERMSIG(status));
+    return std::string("signal ") + strsignal(WTERMSIG(status)) + (abbrev ? std::string(" (SIG") + abbrev + ")" : "");
+  }
   return "status " + std::to_string(status);
 }
 }  // namespace
@@ -86,6 +90,21 @@ int launch_ranks(const std::vector<std::string>& argv, int world, int master_por
   using Clock = std::chrono::steady_clock;
   std::vector<int> beat_fds(size_t(world), -1);  // read ends; -1 once closed
   std::vector<Clock::time_point> last_beat(size_t(world), Clock::now());
+  std::vector<HeartbeatDecoder> beats(static_cast<size_t>(world));  // each rank's last reported activity
+  // Reads what rank r's pipe holds: > 0 bytes read, 0 at its end (the pipe closed), < 0 none now.
+  auto read_beats = [&](int r) -> ssize_t {
+    ssize_t total = -1;
+    char buf[512];
+    for (ssize_t n; beat_fds[size_t(r)] >= 0 && (n = ::read(beat_fds[size_t(r)], buf, sizeof buf)) >= 0;) {
+      if (n == 0) {
+        ::close(beat_fds[size_t(r)]), beat_fds[size_t(r)] = -1;
+        return total > 0 ? total : 0;
+      }
+      beats[size_t(r)].feed(buf, size_t(n));
+      total = std::max<ssize_t>(total, 0) + n;
+    }
+    return total;
+  };
   auto close_beats = [&] {
     for (int& fd : beat_fds)
       if (fd >= 0) ::close(fd), fd = -1;
@@ -150,8 +169,10 @@ int launch_ranks(const std::vector<std::string>& argv, int world, int master_por
       bool by_us = WIFSIGNALED(st) && sent[size_t(r)] != 0 && WTERMSIG(st) == sent[size_t(r)];
       if (ok || by_ctrl_c || by_us) continue;
       failures.push_back({r, st});
-      std::fprintf(stderr, "error: rank %d (pid %d) failed with %s%s\n", r, int(pid), status_text(st).c_str(),
-                   WIFEXITED(st) && WEXITSTATUS(st) == dist::kPeerLostExitCode ? " (another rank failed first)" : "");
+      read_beats(r);  // its last beats, still in the pipe
+      std::fprintf(stderr, "error: rank %d (pid %d) failed with %s%s; %s\n", r, int(pid), status_text(st).c_str(),
+                   WIFEXITED(st) && WEXITSTATUS(st) == dist::kPeerLostExitCode ? " (another rank failed first)" : "",
+                   beats[size_t(r)].last_activity(Clock::now()).c_str());
       if (!stopping) {
         // A moment for the others to exit by themselves (with their own messages), then SIGTERM, then SIGKILL.
         stopping = true;
@@ -161,18 +182,15 @@ int launch_ranks(const std::vector<std::string>& argv, int world, int master_por
     }
     if (pid > 0) continue;
     for (int r = 0; r < world; ++r) {
-      int fd = beat_fds[size_t(r)];
-      if (fd < 0 || done[size_t(r)]) continue;
-      char buf[256];
-      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (beat_fds[size_t(r)] < 0 || done[size_t(r)]) continue;
+      ssize_t n = read_beats(r);  // 0: the rank is exiting, waitpid takes over
       if (n > 0) last_beat[size_t(r)] = Clock::now();
-      if (n == 0) ::close(fd), beat_fds[size_t(r)] = -1;  // the rank is exiting: waitpid takes over
-      if (n != 0 && Clock::now() - last_beat[size_t(r)] <= heartbeat_timeout) continue;
-      if (n == 0 || stopping) continue;
+      if (n == 0 || stopping || Clock::now() - last_beat[size_t(r)] <= heartbeat_timeout) continue;
       double silent = std::chrono::duration<double>(Clock::now() - last_beat[size_t(r)]).count();
-      std::fprintf(stderr, "error: rank %d (pid %d) sent no heartbeat for %.0f s (%s=%.0f s); it is hung: %s\n", r,
-                   int(pids[size_t(r)]), silent, kHeartbeatTimeoutEnv,
-                   std::chrono::duration<double>(heartbeat_timeout).count(), describe_process(pids[size_t(r)]).c_str());
+      std::fprintf(stderr, "error: rank %d (pid %d) sent no heartbeat for %.0f s (%s=%.0f s); %s; it is hung: %s\n",
+                   r, int(pids[size_t(r)]), silent, kHeartbeatTimeoutEnv,
+                   std::chrono::duration<double>(heartbeat_timeout).count(),
+                   beats[size_t(r)].last_activity(Clock::now()).c_str(), describe_process(pids[size_t(r)]).c_str());
       std::fprintf(stderr, "error: killing rank %d and stopping the other ranks\n", r);
       ::kill(pids[size_t(r)], SIGKILL);  // works on a stopped process too; the others see their peer gone
       sent[size_t(r)] = SIGKILL;
@@ -195,8 +213,10 @@ int launch_ranks(const std::vector<std::string>& argv, int world, int master_por
   sigaction(SIGTERM, &old_term, nullptr);
   close_beats();
   if (hung_rank >= 0) {
-    std::fprintf(stderr, "error: distributed training failed: rank %d of %d hung (no heartbeat for %.0f s) and was killed\n",
-                 hung_rank, world, std::chrono::duration<double>(heartbeat_timeout).count());
+    std::fprintf(stderr,
+                 "error: distributed training failed: rank %d of %d hung (no heartbeat for %.0f s) and was killed; %s\n",
+                 hung_rank, world, std::chrono::duration<double>(heartbeat_timeout).count(),
+                 beats[size_t(hung_rank)].last_activity(Clock::now()).c_str());
     return 1;
   }
   if (!failures.empty()) {

@@ -1,8 +1,8 @@
-// The launcher of `yolo train --device 0,1,...` / `--device cpu --world N` outside a process group:
-// one child per rank running this binary with the same arguments plus RANK, WORLD_SIZE, LOCAL_RANK,
-// LOCAL_WORLD_SIZE, MASTER_ADDR=127.0.0.1 and MASTER_PORT (--master-port, else a free one); forwards SIGINT/SIGTERM; when a rank
-// fails, stops the others and names it (ranks stopped by another's failure exit kPeerLostExitCode); a rank
-// silent on its heartbeat pipe (heartbeat.h) for YE_HEARTBEAT_TIMEOUT is hung: killed, named, the run ended.
+// The launcher of `yolo train --device 0,1,...` / `--device cpu --world N` outside a process group: one child per
+// rank running this binary with the same arguments plus RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
+// MASTER_ADDR=127.0.0.1 and MASTER_PORT (--master-port, else a free one); forwards SIGINT/SIGTERM; when a rank fails, stops
+// the others and names it (ranks stopped by another's failure exit kPeerLostExitCode); a rank silent on its heartbeat pipe
+// (heartbeat.h) for YE_HEARTBEAT_TIMEOUT is hung: killed, named, the run ended; both name the rank's last activity.
 #pragma once
 #include <string>
 #include <vector>

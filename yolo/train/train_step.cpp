@@ -55,13 +55,16 @@ void TrainStep::upload(const StepBatch& b) {
 }
 
 void TrainStep::forward_backward(bool optimizer_step) {
-  if (p_.ddp) p_.ddp->before_forward();
+  if (p_.ddp) mark(TrainPhase::broadcast), p_.ddp->before_forward();
+  mark(TrainPhase::forward);
   DetectOutput out = p_.model->forward(uint8_images_to_input(images_, p_.input_dtype));
   LossResult l = images_.device().is_cpu() ? (*p_.loss)(out.feats, host_targets_, height_, width_)
                                            : (*p_.loss)(out.feats, targets_, height_, width_);
+  mark(TrainPhase::backward);
   if (p_.ddp) {
     p_.ddp->begin_backward(optimizer_step);
     p_.scaler->scale_loss(p_.ddp->scale_loss(l.total)).backward();
+    mark(TrainPhase::all_reduce);
     p_.ddp->end_backward();
   } else {
     p_.scaler->scale_loss(l.total).backward();
@@ -70,6 +73,7 @@ void TrainStep::forward_backward(bool optimizer_step) {
 }
 
 void TrainStep::optimizer_tail() {
+  mark(TrainPhase::optimizer);
   p_.optimizer->enqueue_step(*p_.scaler, p_.max_norm);
   p_.scaler->update();
   p_.model->parameters().zero_grad();
@@ -112,9 +116,10 @@ const Tensor& TrainStep::run(const StepBatch& b, bool optimizer_step) {
     }
   }
   if (graphs_ok_ && forward_graph_.captured()) {
+    mark(TrainPhase::forward);  // the replay holds forward, loss and backward
     forward_graph_.replay();
     for (const Tensor& c : batch_counters_) c.data_as<int32_t>()[0] += 1;  // what an eager forward counts
-    if (optimizer_step) tail_graph_.replay();
+    if (optimizer_step) mark(TrainPhase::optimizer), tail_graph_.replay();
     stats_.graph_steps++;
     return components_;
   }

@@ -15,6 +15,7 @@
 #include "engine/step_graph.h"
 #include "yolo/loss/detection_loss.h"
 #include "yolo/model/detection_model.h"
+#include "yolo/train/activity.h"
 
 namespace ye::yolo {
 
@@ -31,6 +32,7 @@ struct TrainStepParts {
   float max_norm = 10.0f;
   bool use_graphs = true;         // false: always eager (also YE_CUDA_GRAPH=0)
   int warmup_steps = 2;           // eager steps of a new shape before it is recorded
+  TrainActivity* activity = nullptr;  // non-null: the step's phases published there (activity.h)
 };
 
 // A batch as the loader hands it over: uint8 NHWC RGB images (pinned host memory, owned by `memory`,
@@ -69,6 +71,9 @@ class TrainStep {
   void forward_backward(bool optimizer_step);
   void optimizer_tail();
   bool record(std::string* why);
+  void mark(TrainPhase phase) {
+    if (p_.activity) p_.activity->set(phase);
+  }
 
   TrainStepParts p_;
   TrainStepStats stats_;

@@ -2,6 +2,7 @@
 // trainer_epoch_end.cpp.
 #include "yolo/train/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -202,6 +203,7 @@ void Trainer::State::setup() {
   parts.scaler = scaler.get(), parts.ema = main_rank ? ema.get() : nullptr, parts.ddp = ddp.get();
   parts.input_dtype = act_dtype;
   parts.max_norm = args.max_grad_norm > 0 ? float(args.max_grad_norm) : 10.0f;
+  parts.activity = activity;
   train_step = std::make_unique<TrainStep>(parts);
   if (!main_rank) return;
   write_file_atomic(run.file("args.yaml"), to_yaml(args, run.root.string()));
@@ -247,7 +249,11 @@ void Trainer::State::run_epoch(int64_t epoch) {
   auto last_print = epoch_start;
   std::vector<int64_t> plot_iters = train_batch_plot_iterations(nb, args.epochs, args.close_mosaic);
   int64_t images = 0, i = 0;
-  while (auto batch_opt = train_loader->next()) {
+  activity->start_epoch(epoch + 1, args.epochs, nb);
+  for (;;) {
+    activity->set(TrainPhase::data, std::min(i + 1, nb));  // at i == nb: the loader's end of the epoch
+    auto batch_opt = train_loader->next();
+    if (!batch_opt) break;
     const data::Batch& b = *batch_opt;
     int64_t ni = i + nb * epoch;
     if (ni <= nw) {
@@ -278,6 +284,7 @@ void Trainer::State::run_epoch(int64_t epoch) {
     ++i;
     auto now = std::chrono::steady_clock::now();
     bool last = i == nb;
+    activity->set(TrainPhase::rank_sync);
     bool stopping = agree_stop(stop && stop->load());
     if (!main_rank) {
       if (stopping) {
@@ -320,5 +327,7 @@ Trainer::Trainer(TrainArgs args, const std::atomic<bool>* stop) : s_(std::make_u
 }
 
 Trainer::~Trainer() = default;
+
+void Trainer::report_activity(TrainActivity* activity) { s_->activity = activity ? activity : &s_->own_activity; }
 
 }  // namespace ye::yolo

@@ -12,6 +12,8 @@
 
 namespace ye::yolo {
 
+class TrainActivity;
+
 struct TrainSummary {
   std::string save_dir;
   int64_t epochs_completed = 0;
@@ -30,6 +32,8 @@ class Trainer {
   // Ends training cleanly (checkpoints written) after this many epochs of the run have completed,
   // as if it had been stopped there; used to test that resume continues identically.
   void stop_after_epochs(int64_t epochs);
+  // Publishes the loop's phase, epoch and batch into `activity` (activity.h; it outlives train()).
+  void report_activity(TrainActivity* activity);
 
   struct State;
 

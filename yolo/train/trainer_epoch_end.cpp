@@ -37,6 +37,7 @@ void Trainer::stop_after_epochs(int64_t epochs) { s_->stop_after = epochs; }
 
 TrainSummary Trainer::train() {
   State& s = *s_;
+  s.activity->set(TrainPhase::setup);
   s.setup();
   s.start = std::chrono::steady_clock::now();
   TrainSummary summary;
@@ -44,9 +45,11 @@ TrainSummary Trainer::train() {
   int64_t first = s.counters.epoch;
   for (int64_t epoch = first; epoch < s.args.epochs; ++epoch) {
     s.run_epoch(epoch);
+    s.activity->set(TrainPhase::all_reduce);
     if (s.ddp) s.ddp->sync_gradients();  // the checkpoint's pending gradients agree on every rank
     if (s.interrupted) {
       if (s.main_rank) {
+        s.activity->set(TrainPhase::checkpoint);
         EpochValidation none;
         s.save_checkpoints(epoch, none, false);
         std::printf("Interrupted: saved %s (resume with --resume %s)\n", (s.run.weights / "last.safetensors").c_str(),
@@ -60,6 +63,7 @@ TrainSummary Trainer::train() {
     bool stop_early = false;
     if (s.main_rank) stop_early = s.end_epoch(epoch, final_epoch, stopped_after);
     // Rank 0's patience decision reaches every rank (the other ranks wait here while it validates).
+    s.activity->set(TrainPhase::rank_sync);
     stop_early = s.agree_stop(stop_early);
     summary.epochs_completed = epoch + 1;
     if (stopped_after) {
@@ -73,6 +77,7 @@ TrainSummary Trainer::train() {
       break;
     }
   }
+  s.activity->set(TrainPhase::done);
   if (s.comm) s.comm->shutdown();  // every rank is done with collectives; the others may now exit
   if (!s.main_rank) return summary;
   summary.skipped_steps = s.scaler->skipped_steps();
@@ -84,6 +89,7 @@ TrainSummary Trainer::train() {
     std::filesystem::path best = s.run.weights / "best.safetensors";
     std::printf("%s\n", validating_line(best.string()).c_str());
     s.eval_model->load_state_dict(io::read_safetensors(best.string()), true);
+    s.activity->set(TrainPhase::validation);
     EpochValidation v = s.validate(true);
     summary.map50 = v.map50, summary.map50_95 = v.map50_95, summary.precision = v.precision, summary.recall = v.recall;
   }
@@ -96,6 +102,7 @@ TrainSummary Trainer::train() {
 // and results.png. Returns whether patience stops the run.
 bool Trainer::State::end_epoch(int64_t epoch, bool final_epoch, bool stopped_after) {
   EpochValidation v;
+  activity->set(TrainPhase::validation);
   if (args.val || final_epoch) v = validate(false);
   counters.epoch = epoch + 1;
   counters.elapsed_s = elapsed();
@@ -103,6 +110,7 @@ bool Trainer::State::end_epoch(int64_t epoch, bool final_epoch, bool stopped_aft
   if (is_best) counters.best_fitness = v.fitness;
   bool stop_early = !stopped_after && stopper->update(epoch + 1, args.val ? std::optional<double>(v.fitness) : std::nullopt);
   counters.finished = final_epoch || stop_early;
+  activity->set(TrainPhase::checkpoint);
   save_checkpoints(epoch, v, is_best);
 
   ResultsRow row;

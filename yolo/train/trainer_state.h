@@ -19,6 +19,7 @@
 #include "yolo/run/results_csv.h"
 #include "yolo/run/run_dir.h"
 #include "yolo/run/tensorboard.h"
+#include "yolo/train/activity.h"
 #include "yolo/train/checkpoint.h"
 #include "yolo/train/data_parallel.h"
 #include "yolo/train/fault_policy.h"
@@ -70,6 +71,8 @@ struct Trainer::State {
   bool plots = true;
   bool interrupted = false;
   int64_t stop_after = -1;
+  TrainActivity own_activity;
+  TrainActivity* activity = &own_activity;  // phase, epoch and batch for a watcher (report_activity)
   bool mosaic_closed = false;
   std::array<double, 3> epoch_train_loss{};
   double epoch_images_per_s = 0;
