@@ -58,14 +58,18 @@ void TrainStep::forward_backward(bool optimizer_step) {
   if (p_.ddp) mark(TrainPhase::broadcast), p_.ddp->before_forward();
   mark(TrainPhase::forward);
   DetectOutput out = p_.model->forward(uint8_images_to_input(images_, p_.input_dtype));
-  LossResult l = images_.device().is_cpu() ? (*p_.loss)(out.feats, host_targets_, height_, width_)
-                                           : (*p_.loss)(out.feats, targets_, height_, width_);
+  // Single device with loss scaling: the loss kernel writes its gradients already scaled.
+  const Tensor prescale = !p_.ddp && p_.scaler->enabled() ? p_.scaler->scale() : Tensor();
+  LossResult l = images_.device().is_cpu() ? (*p_.loss)(out.feats, host_targets_, height_, width_, prescale)
+                                           : (*p_.loss)(out.feats, targets_, height_, width_, prescale);
   mark(TrainPhase::backward);
   if (p_.ddp) {
     p_.ddp->begin_backward(optimizer_step);
     p_.scaler->scale_loss(p_.ddp->scale_loss(l.total)).backward();
     mark(TrainPhase::all_reduce);
     p_.ddp->end_backward();
+  } else if (prescale.defined()) {
+    l.total.backward(prescale);
   } else {
     p_.scaler->scale_loss(l.total).backward();
   }
