@@ -29,6 +29,7 @@ struct ActivityRecord {
   TrainPhase phase = TrainPhase::setup;
   int32_t epoch = 0, epochs = 0;    // 1-based; 0: not in an epoch yet
   int32_t batch = 0, batches = 0;   // 1-based in the epoch; 0: none yet
+  int32_t unused = 0;               // explicit padding: every byte of a beat is defined
   int64_t since_ns = 0;             // steady_clock (CLOCK_MONOTONIC, shared by the host's processes)
 };
 
