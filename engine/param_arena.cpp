@@ -17,6 +17,7 @@ void ParameterArena::adopt(const std::vector<std::pair<std::string, Tensor>>& na
   total_ = off;
   values_ = Tensor::zeros({std::max<int64_t>(total_, 1)}, DType::f32, device);
   if (trainable) grads_ = Tensor::zeros({std::max<int64_t>(total_, 1)}, DType::f32, device);
+  for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].param.impl(), i);
   for (auto& e : entries_) {
     Shape shape = e.param.shape();
     Tensor dst = values_.narrow_view(0, e.offset, e.numel).reshape_view(shape);
@@ -35,6 +36,22 @@ void ParameterArena::adopt(const std::vector<std::pair<std::string, Tensor>>& na
 
 void ParameterArena::zero_grad() const {
   if (grads_.defined()) ops::fill_(grads_, 0.0f);
+}
+
+const Tensor& ParameterArena::low_copy(DType dtype) {
+  YE_CHECK(dtype == DType::f16 || dtype == DType::bf16, "parameter low copy must be f16 or bf16, got ",
+           dtype_name(dtype));
+  YE_CHECK(values_.defined(), "parameter low copy of an empty arena");
+  Tensor& t = low_[dtype == DType::f16 ? 0 : 1];
+  if (!t.defined()) t = Tensor::zeros(values_.shape(), dtype, values_.device());
+  return t;
+}
+
+void ParameterArena::refresh_low_copy(DType dtype) { ops::copy_(low_copy(dtype), values_); }
+
+const ParameterArena::Entry* ParameterArena::find(const TensorImpl* param) const {
+  auto it = index_.find(param);
+  return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
 }  // namespace ye

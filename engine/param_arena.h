@@ -3,6 +3,7 @@
 // (gradient all-reduce, unscale, clipping, optimizer updates, EMA) are then single passes over memory.
 #pragma once
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/tensor.h"
@@ -30,11 +31,20 @@ class ParameterArena {
   int64_t total() const { return total_; }
   void zero_grad() const;
 
+  // A low-precision (f16/bf16) twin of values(), same layout, allocated on first use and kept (a
+  // captured CUDA graph keeps addressing it); refresh_low_copy() enqueues the one cast that fills it.
+  const Tensor& low_copy(DType dtype);
+  void refresh_low_copy(DType dtype);
+  // The entry whose parameter is the tensor with this TensorImpl, or null.
+  const Entry* find(const TensorImpl* param) const;
+
   static constexpr int64_t kAlign = 64;  // elements: every parameter starts 256-byte aligned
 
  private:
   Tensor values_, grads_;
+  Tensor low_[2];  // f16, bf16
   std::vector<Entry> entries_;
+  std::unordered_map<const TensorImpl*, size_t> index_;
   int64_t total_ = 0;
 };
 

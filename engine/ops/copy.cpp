@@ -4,6 +4,7 @@
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "engine/recompute.h"
+#include "engine/weight_cast.h"
 #include "kernels/philox.h"
 #ifdef YE_WITH_CUDA
 #include "kernels/cuda/cuda_check.h"
@@ -75,8 +76,11 @@ void copy_from_host_async(const Tensor& dst, const void* host, size_t nbytes) {
 
 Tensor cast(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
-  Tensor y = Tensor::empty(x.shape(), dtype, x.device());
-  copy_(y, x);
+  Tensor y = WeightCastScope::lookup(x, dtype);  // the weight's slice of the per-forward low copy
+  if (!y.defined()) {
+    y = Tensor::empty(x.shape(), dtype, x.device());
+    copy_(y, x);
+  }
   if (any_requires_grad({x})) {
     DType from = x.dtype();
     // A leaf whose grad (of dtype `from`) already exists takes the low-precision gradient as it is: the

@@ -1,7 +1,9 @@
 // Autograd: numeric gradient checks of every first op, accumulation across backward calls
-// (micro-batches), no-grad scopes, shared inputs, graph release, and the parameter arena.
+// (micro-batches), no-grad scopes, shared inputs, graph release, the parameter arena and its per-forward
+// low-precision weight copy.
 #include "common/harness.h"
 #include "engine/param_arena.h"
+#include "engine/weight_cast.h"
 
 using namespace ye;
 
@@ -137,5 +139,35 @@ TEST_CASE("a low-precision cast of a leaf with a grad buffer accumulates its gra
     ops::sum(ops::mul(ops::cast(ops::cast(fresh, low), DType::f32), up)).backward();
     CHECK(fresh.grad().dtype() == DType::f32);
     CHECK(fresh.grad().to_vector() == up.to_vector());
+  }
+}
+
+TEST_CASE("inside a weight-cast scope a parameter's cast is a view of the arena's one low copy") {
+  for (DType low : {DType::f16, DType::bf16}) {
+    INFO(dtype_name(low));
+    Tensor w = test::random_uniform(Shape{3, 5}, test::fresh_seed());
+    Tensor b = test::random_uniform(Shape{7}, test::fresh_seed());
+    Tensor other = test::random_uniform(Shape{4}, test::fresh_seed()).set_requires_grad(true);  // not in the arena
+    ParameterArena arena;
+    arena.adopt({{"w", w}, {"b", b}}, Device::cpu());
+    const std::vector<float> w_cast = ops::cast(w, low).to_vector(), b_cast = ops::cast(b, low).to_vector();
+    Tensor up = test::random_uniform(Shape{3, 5}, test::fresh_seed());
+    {
+      WeightCastScope scope(arena, low);
+      Tensor wl = ops::cast(w, low), bl = ops::cast(b, low), ol = ops::cast(other, low);
+      CHECK(wl.same_storage(arena.low_copy(low)));
+      CHECK(bl.same_storage(arena.low_copy(low)));
+      CHECK(bl.offset() == arena.entries()[1].offset);
+      CHECK_FALSE(ol.same_storage(arena.low_copy(low)));
+      CHECK(ops::cast(w, DType::f32).same_storage(w));  // other dtypes are untouched
+      CHECK(wl.to_vector() == w_cast);
+      CHECK(bl.to_vector() == b_cast);
+      ops::sum(ops::mul(ops::cast(wl, DType::f32), up)).backward();
+      CHECK(w.grad().to_vector() == ops::cast(ops::cast(up, low), DType::f32).to_vector());
+      ops::fill_(arena.values(), 0.25f);  // a new step's weights reach the low copy when a scope opens
+    }
+    CHECK_FALSE(ops::cast(w, low).same_storage(arena.low_copy(low)));  // no scope: a cast of its own
+    WeightCastScope again(arena, low);
+    CHECK(ops::cast(w, low).to_vector() == std::vector<float>(15, 0.25f));
   }
 }

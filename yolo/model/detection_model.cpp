@@ -5,9 +5,11 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "engine/nn_ops.h"
 #include "engine/ops.h"
+#include "engine/weight_cast.h"
 #include "layers/attention.h"
 #include "layers/blocks.h"
 #include "layers/head.h"
@@ -137,6 +139,10 @@ DetectOutput DetectionModel::forward(const Tensor& images) {
            spec_.in_channels, ") NHWC, got ", images.shape().str());
   YE_CHECK(images.dim(1) % 32 == 0 && images.dim(2) % 32 == 0, "model input ", images.shape().str(),
            ": height and width must be multiples of 32");
+  // Low-precision inputs: every weight cast of this forward reads one arena-wide copy made here.
+  std::optional<WeightCastScope> weights;
+  if (params_ && (images.dtype() == DType::f16 || images.dtype() == DType::bf16))
+    weights.emplace(*params_, images.dtype());
   std::vector<Tensor> outs(spec_.layers.size());
   Tensor x = images;
   DetectOutput result;
