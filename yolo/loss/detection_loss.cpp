@@ -91,54 +91,30 @@ LossResult DetectionLoss::operator()(const std::vector<Tensor>& feats, const Pad
   return compute(feats, targets.rows, targets.rows.dim(0), targets.max_boxes, img_h, img_w, grad_scale);
 }
 
-namespace {
-// One head level's gradient (B, H, W, 64 + nc) from the kernels' (B, A, 64) / (B, A, nc) gradients,
-// times the incoming g unless undefined (already applied by the kernel); scaled in f32 (the AMP loss
-// scale itself may not fit in f16), then back to the head's dtype.
-Tensor level_gradient(const Tensor& gd, const Tensor& gs, const Shape& level, int64_t first_anchor, const Tensor& g) {
-  const int64_t B = level[0], hw = level[1] * level[2], nd = gd.dim(2), nc = gs.dim(2);
-  Tensor out = Tensor::empty(level, gd.dtype(), gd.device());
-  Tensor rows = out.reshape_view({B, hw, nd + nc});
-  ops::copy_(rows.narrow_view(2, 0, nd), gd.narrow_view(1, first_anchor, hw));
-  ops::copy_(rows.narrow_view(2, nd, nc), gs.narrow_view(1, first_anchor, hw));
-  if (!g.defined()) return out;
-  if (out.dtype() == DType::f32) return ops::mul(out, g);
-  return ops::cast(ops::mul(ops::cast(out, DType::f32), ops::cast(g, DType::f32)), out.dtype());
-}
-}  // namespace
-
 LossResult DetectionLoss::compute(const std::vector<Tensor>& feats, const Tensor& dev_targets, int64_t n,
                                   int max_boxes, int img_h, int img_w, const Tensor& grad_scale) {
   YE_CHECK(feats.size() == strides_.size(), "detection loss: ", feats.size(), " head levels for ",
            strides_.size(), " strides");
   const int64_t B = feats[0].dim(0), no = 64 + nc_;
-  int64_t A = 0;
+  std::vector<Tensor> flat;
   for (const Tensor& f : feats) {
-    YE_CHECK(f.ndim() == 4 && f.dim(3) == no && f.dim(0) == B && f.dtype() == feats[0].dtype() &&
-                 f.device() == feats[0].device(),
-             "detection loss: head output ", f.shape().str(), " is not (B, H, W, ", no, ") like the first level");
-    A += f.dim(1) * f.dim(2);
+    YE_CHECK(f.ndim() == 4 && f.dim(3) == no && f.dim(0) == B, "detection loss: head output ", f.shape().str(),
+             " is not (B, H, W, ", no, ")");
+    flat.push_back(ops::reshape(f, {B, f.dim(1) * f.dim(2), no}));
   }
-  Device dev = feats[0].device();
-  DType dt = feats[0].dtype();
+  Tensor pred = ops::concat(flat, 1);  // (B, A, 64 + nc)
+  const int64_t A = pred.dim(1);
+  Device dev = pred.device();
+  DType dt = pred.dtype();
   const AnchorCache& anc = anchors_for(feats);
 
-  // The kernels' (B, A, 64) box and (B, A, nc) class logits, level by level straight from the head's
-  // (B, H, W, 64 + nc) outputs (one copy, no (B, A, 64 + nc) concat in between); gradients back the same way.
-  Tensor pd = Tensor::empty({B, A, 64}, dt, dev), ps = Tensor::empty({B, A, int64_t(nc_)}, dt, dev);
-  std::vector<int64_t> first_anchor;
-  int64_t a0 = 0;
-  for (const Tensor& f : feats) {
-    const int64_t hw = f.dim(1) * f.dim(2);
-    Tensor rows = f.detach().contiguous().reshape_view({B, hw, no});
-    ops::copy_(pd.narrow_view(1, a0, hw), rows.narrow_view(2, 0, 64));
-    ops::copy_(ps.narrow_view(1, a0, hw), rows.narrow_view(2, 64, nc_));
-    first_anchor.push_back(a0);
-    a0 += hw;
+  Tensor pd, ps;
+  {
+    NoGradGuard ng;
+    pd = pred.detach().narrow_view(2, 0, 64).contiguous();
+    ps = pred.detach().narrow_view(2, 64, nc_).contiguous();
   }
-  const bool need_grad = any_requires_grad(feats);
-  Tensor gd = need_grad ? Tensor::empty(pd.shape(), dt, dev) : Tensor();
-  Tensor gs = need_grad ? Tensor::empty(ps.shape(), dt, dev) : Tensor();
+  Tensor gd = Tensor::empty(pd.shape(), dt, dev), gs = Tensor::empty(ps.shape(), dt, dev);
   Tensor loss = Tensor::empty({4}, DType::f32, dev);
   kernels::DetLossShape shape{int(B), int(A), nc_, max_boxes, img_h, img_w};
   if (grad_scale.defined())
@@ -153,8 +129,7 @@ LossResult DetectionLoss::compute(const std::vector<Tensor>& feats, const Tensor
                             dev_targets.data_as<float>(),
                             int(n),
                             grad_scale.defined() ? grad_scale.data_as<float>() : nullptr};
-  kernels::DetLossOutputs out{loss.data_as<float>(), need_grad ? gd.data() : nullptr, need_grad ? gs.data() : nullptr,
-                              nullptr, nullptr, nullptr};
+  kernels::DetLossOutputs out{loss.data_as<float>(), gd.data(), gs.data(), nullptr, nullptr, nullptr};
   if (dev.is_cpu()) {
     YE_CHECK(dt == DType::f32, "detection loss on the CPU needs f32 head outputs");
     kernels::cpu::det_loss(shape, params_, in, out);
@@ -171,19 +146,22 @@ LossResult DetectionLoss::compute(const std::vector<Tensor>& feats, const Tensor
   LossResult r;
   r.components = loss;
   r.total = loss.narrow_view(0, 3, 1).contiguous();
-  if (need_grad) {
-    std::vector<Shape> level_shapes;
-    for (const Tensor& f : feats) level_shapes.push_back(f.shape());
-    record_op(r.total, "detection_loss", feats,
-              [gd, gs, grad_scale, level_shapes, first_anchor](const Tensor& g) -> std::vector<Tensor> {
-                const bool prescaled = grad_scale.defined();
-                YE_CHECK(!prescaled || g.impl() == grad_scale.impl(), "detection loss: the gradients were written ",
-                         "pre-scaled by grad_scale, so backward must be seeded with that tensor");
-                std::vector<Tensor> grads;
-                for (size_t l = 0; l < level_shapes.size(); ++l)
-                  grads.push_back(level_gradient(gd, gs, level_shapes[l], first_anchor[l], prescaled ? Tensor() : g));
-                return grads;
-              });
+  if (any_requires_grad({pred})) {
+    Tensor grad_pred;
+    {
+      NoGradGuard ng;
+      grad_pred = ops::concat({gd, gs}, 2);
+    }
+    record_op(r.total, "detection_loss", {pred}, [grad_pred, grad_scale](const Tensor& g) -> std::vector<Tensor> {
+      if (grad_scale.defined()) {
+        YE_CHECK(g.impl() == grad_scale.impl(), "detection loss: the gradients were written pre-scaled by grad_scale, "
+                                                "so backward must be seeded with that tensor");
+        return {grad_pred};
+      }
+      // Scale in f32 (the AMP loss scale itself may not fit in f16), then back to the head's dtype.
+      if (grad_pred.dtype() == DType::f32) return {ops::mul(grad_pred, g)};
+      return {ops::cast(ops::mul(ops::cast(grad_pred, DType::f32), ops::cast(g, DType::f32)), grad_pred.dtype())};
+    });
   }
   return r;
 }
