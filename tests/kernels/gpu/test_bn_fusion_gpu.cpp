@@ -21,11 +21,12 @@ Tensor fused_into_buffer(const std::vector<Tensor>& t, int64_t at, int64_t extra
   Tensor r = ops::narrow(t[3], -1, at, C);
   Tensor rm = Tensor::zeros(Shape{C}, DType::f32, x.device()), rv = Tensor::full(Shape{C}, 1.f, DType::f32, x.device());
   const ops::BatchNormArgs args{true, 0.03f, 1e-3f, silu};
+  const Tensor w = ops::cast(t[1], DType::f32), b = ops::cast(t[2], DType::f32);  // BN parameters stay f32
   Tensor y;
   if (fused)
-    y = ops::batch_norm(x, t[1], t[2], rm, rv, args, {r, buf.narrow_view(-1, at, C)});
+    y = ops::batch_norm(x, w, b, rm, rv, args, {r, buf.narrow_view(-1, at, C)});
   else
-    y = ops::copy_into(buf.narrow_view(-1, at, C), ops::add(r, ops::batch_norm(x, t[1], t[2], rm, rv, args)));
+    y = ops::copy_into(buf.narrow_view(-1, at, C), ops::add(r, ops::batch_norm(x, w, b, rm, rv, args)));
   Tensor head = ops::copy_into(buf.narrow_view(-1, 0, at), ops::narrow(t[4], -1, 0, at));
   Tensor tail = ops::copy_into(buf.narrow_view(-1, at + C, extra - at), ops::narrow(t[4], -1, at, extra - at));
   return ops::concat({head, y, tail}, -1);
