@@ -1,6 +1,8 @@
 // conv2d op: NHWC input, (O, kh, kw, C/groups) weight, optional bias; forward, input gradient, weight
 // gradient (bias gradient through ops::add's broadcast rule). CPU: kernels/conv.h; CUDA: cuDNN.
 // Also the OIHW <-> (O, kh, kw, I) weight layout conversions.
+#include <algorithm>
+
 #include "engine/nn_ops.h"
 #include "engine/ops/dispatch.h"
 #include "engine/recompute.h"
@@ -42,6 +44,11 @@ void run(Dir dir, const kernels::ConvGeom& g, const Tensor& a, const Tensor& b, 
     return;
   }
 #ifdef YE_WITH_CUDA
+  constexpr int64_t kCudnnMaxElements = int64_t(1) << 31;  // cuDNN's legacy descriptors take int counts
+  const int64_t in = g.n * g.h * g.w * g.c, out_n = g.n * g.ho() * g.wo() * g.o;
+  YE_CHECK(in < kCudnnMaxElements && out_n < kCudnnMaxElements, "conv2d on ", a.device().str(), ": a tensor of ",
+           std::max(in, out_n), " elements (batch ", g.n, ", ", g.h, "x", g.w, "x", g.c, " -> ", g.ho(), "x", g.wo(),
+           "x", g.o, ") exceeds cuDNN's limit of 2^31; lower --batch or --imgsz");
   detail::stream(a);
   auto& ctx = cuda::context(a.device().index);
   if (dir == Dir::forward) cuda::cudnn_conv_forward(ctx, g, a.dtype(), a.data(), b.data(), out.data());
