@@ -70,7 +70,9 @@ TEST_CASE("SIGKILL at 20 moments never loses the run: the last checkpoint loads 
   for (int trial = 0; trial < kTrials; ++trial) {
     const bool mid_write = trial % 4 == 3;
     const Moment when = mid_write ? Moment::mid_write : trial % 2 ? Moment::after_first_checkpoint : Moment::from_start;
-    const std::chrono::milliseconds delay(mid_write ? moment(rng) / 2 : moment(rng));
+    // After the first checkpoint, 2 of the 3 epochs remain: kills within half the measured run land
+    // before the end even when the measured run was slowed by other load on the machine.
+    const std::chrono::milliseconds delay(when == Moment::from_start ? moment(rng) : moment(rng) / 2);
     const fs::path project = dir / ("trial" + std::to_string(trial));
     const fs::path weights = project / "exp/weights", last = weights / "last.safetensors";
     fs::create_directories(weights);
