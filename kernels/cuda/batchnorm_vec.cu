@@ -282,7 +282,7 @@ int64_t bn_backward_partial_vec(DType t, const void* x, const void* dy, int64_t 
   int64_t P = 0;
   YE_DISPATCH_FLOAT(t, T, {
     constexpr int V = int(16 / sizeof(T));
-    const bool vec = reduce_width<T>(C, x, dy) == V && p.ld_dy % V == 0;
+    const bool vec = reduce_width<T>(C, x, dy) == V && bn_vec_strides_ok(t, p.ld_dy);
     const ReduceLaunch l = reduce_launch(rows, C, vec ? V : 1, kBackwardBlocksPerSm);
     P = l.grid.y;
     const T *xt = static_cast<const T*>(x), *gt = static_cast<const T*>(dy);
