@@ -1,8 +1,11 @@
-// `yolo train` that cannot fit the GPU (yolov8x, imgsz 640, batch 192: far beyond 141 GiB, while every
-// tensor stays under cuDNN's 2^31 elements, which imgsz 1280 / batch 64 passes): the run stops with the
+// `yolo train` that cannot fit the GPU: the test process first takes all but 2 GiB of the card's free
+// memory (cudaMalloc, held until the child ends), so yolov8x at 640, batch 32 runs out on any card
+// (H100 or H200) while every tensor stays far under cuDNN's 2^31 elements. The run stops with the
 // out-of-memory message (requested size, memory held, --batch/--accumulate/--imgsz), exit status 1
 // (no signal, no abort), and no checkpoint at all, partial or whole.
 #include <doctest/doctest.h>
+
+#include <cuda_runtime.h>
 
 #include <chrono>
 #include <filesystem>
@@ -17,6 +20,24 @@ namespace fs = std::filesystem;
 
 namespace {
 bool has(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
+
+// Device memory held by this process for its lifetime: everything free on device 0 but `leave` bytes.
+class MemoryHog {
+ public:
+  explicit MemoryHog(size_t leave) {
+    size_t free = 0, total = 0;
+    REQUIRE(cudaSetDevice(0) == cudaSuccess);
+    REQUIRE(cudaMemGetInfo(&free, &total) == cudaSuccess);
+    REQUIRE_MESSAGE(free > leave, "only ", free, " bytes free on cuda:0");
+    REQUIRE(cudaMalloc(&ptr_, free - leave) == cudaSuccess);
+  }
+  ~MemoryHog() { cudaFree(ptr_); }
+  MemoryHog(const MemoryHog&) = delete;
+  MemoryHog& operator=(const MemoryHog&) = delete;
+
+ private:
+  void* ptr_ = nullptr;
+};
 }  // namespace
 
 TEST_CASE("yolo train beyond the GPU's memory: the OOM message, exit 1, no checkpoint written") {
@@ -29,8 +50,9 @@ TEST_CASE("yolo train beyond the GPU's memory: the OOM message, exit 1, no check
   so.imgsz = 64;
   so.seed = 5;
   std::string yaml = data::generate_synthetic_dataset(so).yaml_path;
+  MemoryHog hog(size_t(2) << 30);
   test::ChildProcess train(yolo,
-                           {"train", "--data", yaml, "--model", "yolov8x", "--imgsz", "640", "--batch", "192",
+                           {"train", "--data", yaml, "--model", "yolov8x", "--imgsz", "640", "--batch", "32",
                             "--epochs", "1", "--workers", "2", "--device", "0", "--name", "oom"},
                            dir, dir / "train.log");
   REQUIRE(train.wait(std::chrono::seconds(600)));
