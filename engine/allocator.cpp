@@ -125,6 +125,17 @@ AllocatorStats allocator_stats(Device device) {
   return {};
 }
 
+DeviceMemory device_memory(Device device) {
+  DeviceMemory m;
+#ifdef YE_WITH_CUDA
+  if (device.is_cuda()) {
+    cuda::set_device(device.index);
+    YE_CUDA_CHECK(cudaMemGetInfo(&m.free, &m.total));
+  }
+#endif
+  return m;
+}
+
 AllocatorStats host_allocator_stats() { return host_cache().stats(); }
 void host_allocator_reset_peak() { host_cache().reset_peak(); }
 

@@ -22,6 +22,11 @@ struct AllocatorStats {
   size_t num_allocs = 0;         // allocation requests served (cache hits included)
 };
 AllocatorStats allocator_stats(Device device);
+// The device's free and total memory as the driver reports them (cudaMemGetInfo); zeros on the CPU.
+struct DeviceMemory {
+  size_t free = 0, total = 0;
+};
+DeviceMemory device_memory(Device device);
 void allocator_reset_peak(Device device);
 void allocator_empty_cache(Device device);
 // The CPU tensor allocator's statistics (allocator_stats(cpu) stays zeros, as results.csv's GPU memory).

@@ -9,16 +9,19 @@ namespace ye {
 namespace {
 thread_local int t_override = -1;  // -1: the environment's setting
 
+const char* env_setting() {
+  static const char* v = std::getenv("YE_RECOMPUTE");
+  return v && v[0] ? v : nullptr;
+}
+
 bool env_enabled() {
-  static const bool on = [] {
-    const char* v = std::getenv("YE_RECOMPUTE");
-    return !(v && v[0] == '0');
-  }();
-  return on;
+  const char* v = env_setting();
+  return !(v && v[0] == '0');
 }
 }  // namespace
 
 bool recompute_enabled() { return t_override < 0 ? env_enabled() : t_override == 1; }
+bool recompute_chosen() { return t_override >= 0 || env_setting() != nullptr; }
 
 RecomputeGuard::RecomputeGuard(bool on) : previous_(t_override) { t_override = on ? 1 : 0; }
 RecomputeGuard::~RecomputeGuard() { t_override = previous_; }

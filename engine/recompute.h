@@ -14,6 +14,9 @@ namespace ye {
 // Whether ops attach recipes: YE_RECOMPUTE=0 in the environment turns it off for the process (read
 // once); RecomputeGuard overrides it for the current thread (tests and benchmarks compare on/off).
 bool recompute_enabled();
+// Whether the switch was set explicitly: YE_RECOMPUTE in the environment or a RecomputeGuard active on
+// this thread (callers that choose by themselves, like the train step's automatic mode, then follow it).
+bool recompute_chosen();
 class RecomputeGuard {
  public:
   explicit RecomputeGuard(bool on);

@@ -8,12 +8,13 @@
 // BM_train_step_graph runs the trainer's own micro-batch (yolo::TrainStep: upload from pinned host
 // memory, padded device targets, CUDA graphs; /0 = the same TrainStep forced eager) and reports the
 // host time per step, the graph size and the memory it holds; its last argument turns recomputed BN+SiLU
-// activations (engine/recompute.h) on (1, the default) or off (0) to compare peak memory.
+// activations (engine/recompute.h) on (1), off (0) or leaves it to TrainStep's automatic choice (2).
 #include <benchmark/benchmark.h>
 #include <cuda_profiler_api.h>
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,11 +120,14 @@ void BM_train_step(benchmark::State& state) {
 // The trainer's path: TrainStep over a pinned host batch (the loader's form) with the same boxes.
 void BM_train_step_graph(benchmark::State& state) {
   const int batch = int(state.range(1));
-  const bool graphs = state.range(2) != 0, recompute = state.range(3) != 0;
-  RecomputeGuard recompute_mode(recompute);
+  const bool graphs = state.range(2) != 0;
+  const int64_t recompute = state.range(3);  // 0 off, 1 on, 2 the train step's automatic choice
+  std::optional<RecomputeGuard> recompute_mode;
+  if (recompute != 2) recompute_mode.emplace(recompute == 1);
   StepRig rig(kModels[state.range(0)], batch);
   state.SetLabel(std::string(kModels[state.range(0)]) + " b" + std::to_string(batch) + " f16 640, TrainStep " +
-                 (graphs ? "graph" : "eager") + (recompute ? "" : ", no recompute"));
+                 (graphs ? "graph" : "eager") +
+                 (recompute == 2 ? ", automatic recompute" : recompute == 1 ? "" : ", no recompute"));
   const size_t image_bytes = size_t(batch) * kImgsz * kImgsz * 3;
   std::shared_ptr<void> pinned = pinned_host_alloc(image_bytes);
   auto* images = static_cast<uint8_t*>(pinned.get());
@@ -151,6 +155,7 @@ void BM_train_step_graph(benchmark::State& state) {
   state.counters["images/s"] = benchmark::Counter(double(state.iterations() * batch), benchmark::Counter::kIsRate);
   state.counters["host_ms"] = benchmark::Counter(host_ms, benchmark::Counter::kAvgIterations);
   state.counters["graph_nodes"] = double(st.graph_nodes);
+  state.counters["recompute"] = st.recompute ? 1 : 0;
   state.counters["graph_GiB"] = double(st.graph_bytes) / double(1ull << 30);
   state.counters["peak_GiB"] = double(mem.peak_bytes_in_use) / double(1ull << 30);
   state.counters["reserved_GiB"] = double(mem.bytes_reserved) / double(1ull << 30);
@@ -174,7 +179,7 @@ void BM_train_step_phases(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_train_step_graph)->ArgsProduct({{0, 1, 2, 3}, {16, 64}, {1, 0}, {1}})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_train_step_graph)->ArgsProduct({{0, 1}, {16, 64}, {1, 0}, {0}})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_train_step_graph)->ArgsProduct({{0, 1}, {16, 64}, {1, 0}, {0, 2}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_train_step)->ArgsProduct({{0, 1}, {16, 64}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_train_step_phases)->ArgsProduct({{0, 1}, {16, 64}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

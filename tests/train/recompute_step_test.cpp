@@ -43,3 +43,32 @@ TEST_CASE("TrainStep with recomputed BN+SiLU outputs equals it without, bitwise,
           ", off ", peak_off);
   CHECK(double(peak_on) < 0.65 * double(peak_off));  // measured 0.55
 }
+
+TEST_CASE("TrainStep's recompute mode: the caller's setting, a RecomputeGuard, and the CPU's automatic choice") {
+  const Device cpu = Device::cpu();
+  const test::RigBatch batch = test::random_batch(2, 64, 4, 310);
+  test::StepRig forced_off(cpu, DType::f32, false, 4, "yolov8n", yolo::RecomputeMode::off);
+  {
+    RecomputeGuard guard(true);  // the part's explicit mode wins over the thread's switch
+    forced_off.step->run(batch.view(), true);
+  }
+  CHECK_FALSE(forced_off.step->stats().recompute);
+  CHECK(forced_off.step->stats().recompute_reason == "off (set by the caller)");
+
+  test::StepRig guarded(cpu, DType::f32, false);
+  {
+    RecomputeGuard guard(false);
+    guarded.step->run(batch.view(), true);
+  }
+  CHECK_FALSE(guarded.step->stats().recompute);
+  CHECK(guarded.step->stats().recompute_reason == "off (YE_RECOMPUTE or a RecomputeGuard)");
+
+  if (recompute_chosen()) {
+    MESSAGE("YE_RECOMPUTE is set in the environment: the automatic case is not checked");
+    return;
+  }
+  test::StepRig automatic(cpu, DType::f32, false);
+  automatic.step->run(batch.view(), true);
+  CHECK(automatic.step->stats().recompute);  // host memory: always on
+  CHECK(automatic.step->stats().recompute_reason == "on (automatic: host memory)");
+}

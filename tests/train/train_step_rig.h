@@ -47,7 +47,8 @@ struct StepRig {
   std::unique_ptr<ModelEMA> ema;
   std::unique_ptr<yolo::TrainStep> step;
 
-  StepRig(Device dev, DType input_dtype, bool graphs, int nc = 4, const std::string& name = "yolov8n") {
+  StepRig(Device dev, DType input_dtype, bool graphs, int nc = 4, const std::string& name = "yolov8n",
+          yolo::RecomputeMode recompute = yolo::RecomputeMode::automatic) {
     model = std::make_unique<yolo::DetectionModel>(yolo::load_model_spec(name, nc), dev, 3);
     model->set_training(true);
     loss = std::make_unique<yolo::DetectionLoss>(nc);
@@ -59,6 +60,7 @@ struct StepRig {
     p.model = model.get(), p.loss = loss.get(), p.optimizer = opt.get(), p.scaler = scaler.get(), p.ema = ema.get();
     p.input_dtype = input_dtype;
     p.use_graphs = graphs;
+    p.recompute = recompute;
     step = std::make_unique<yolo::TrainStep>(p);
   }
 };

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <bit>
 
+#include "engine/allocator.h"
 #include "engine/ops.h"
+#include "engine/recompute.h"
+#include "engine/oom_message.h"
 #include "yolo/train/data_parallel.h"
 
 namespace ye::yolo {
@@ -25,21 +28,37 @@ TrainStep::TrainStep(TrainStepParts parts) : p_(parts), uploader_(parts.model ? 
 
 void TrainStep::prepare_shape(const StepBatch& b) {
   const int need = b.num_targets ? max_boxes_per_image(b.targets, b.num_targets, b.batch) : 1;
+  const bool graph_shape = forward_graph_.captured() && b.batch == graph_images_.dim(0) &&
+                           b.height == graph_images_.dim(1) && b.width == graph_images_.dim(2);
+  if (graph_shape && need <= graph_targets_.max_boxes) {
+    // Back on the recorded shape (after a passing one, e.g. an epoch's last partial batch): its buffers.
+    on_graph_shape_ = true;
+    images_ = graph_images_, targets_ = graph_targets_;
+    batch_ = b.batch, height_ = b.height, width_ = b.width;
+    return;
+  }
+  on_graph_shape_ = false;
   const bool same_shape = b.batch == batch_ && b.height == height_ && b.width == width_;
-  if (same_shape && need <= max_boxes_) return;
-  if (forward_graph_.captured()) stats_.recaptures++;
-  forward_graph_.reset();
-  tail_graph_.reset();
-  stats_.graph_bytes = stats_.graph_nodes = 0;
+  if (same_shape && need <= targets_.max_boxes) return;
+  if (graph_shape) {  // more boxes than the recorded capacity: that graph is done
+    stats_.recaptures++;
+    drop_graphs();
+  }
   warm_ = 0;
+  auto_recompute_ = true;
   // Per-image capacity: a power of two >= 32 that only grows, so mosaic batches rarely re-record.
   max_boxes_ = std::max({max_boxes_, 32, int(std::bit_ceil(unsigned(need)))});
-  if (!same_shape) {
-    batch_ = b.batch, height_ = b.height, width_ = b.width;
-    images_ = Tensor::empty({b.batch, b.height, b.width, 3}, DType::u8, p_.model->device());
-  }
+  batch_ = b.batch, height_ = b.height, width_ = b.width;
+  images_ = Tensor::empty({b.batch, b.height, b.width, 3}, DType::u8, p_.model->device());
   targets_.rows = Tensor::empty({int64_t(batch_) * max_boxes_, 6}, DType::f32, p_.model->device());
   targets_.max_boxes = max_boxes_;
+}
+
+void TrainStep::drop_graphs() {
+  forward_graph_.reset();
+  tail_graph_.reset();
+  graph_images_ = Tensor(), graph_targets_ = PaddedTargets();
+  stats_.graph_bytes = stats_.graph_nodes = 0;
 }
 
 void TrainStep::upload(const StepBatch& b) {
@@ -49,7 +68,8 @@ void TrainStep::upload(const StepBatch& b) {
                                         {b.num_targets, 6});
     return;
   }
-  const bool fits = pad_target_rows(b.targets, b.num_targets, batch_, targets_.rows.dim(0), max_boxes_, padded_rows_);
+  const bool fits = pad_target_rows(b.targets, b.num_targets, batch_, targets_.rows.dim(0), targets_.max_boxes,
+                                    padded_rows_);
   YE_CHECK(fits, "TrainStep: ", b.num_targets, " targets do not fit the padded capacity");
   ops::copy_from_host_async(targets_.rows, padded_rows_.data(), padded_rows_.size() * sizeof(float));
 }
@@ -84,11 +104,34 @@ void TrainStep::optimizer_tail() {
   if (p_.ema) p_.ema->enqueue(p_.model->parameters().values(), p_.model->buffers().values());
 }
 
+bool TrainStep::recompute_now() const {
+  if (p_.recompute != RecomputeMode::automatic) return p_.recompute == RecomputeMode::on;
+  return recompute_chosen() ? recompute_enabled() : auto_recompute_;
+}
+
+void TrainStep::choose_recompute(size_t step_bytes) {
+  const Device dev = p_.model->device();
+  const AllocatorStats s = allocator_stats(dev);
+  const size_t available = device_memory(dev).free + (s.bytes_reserved - s.bytes_in_use);
+  const size_t need = 2 * step_bytes + (size_t(1) << 30);
+  auto_recompute_ = available < need;
+  stats_.recompute_reason = std::string(auto_recompute_ ? "on" : "off") + " (automatic: " +
+                            human_bytes(available) + " available, " + human_bytes(need) +
+                            " wanted without it for a step of " + human_bytes(step_bytes) + ")";
+}
+
 bool TrainStep::record(std::string* why) {
   const Device dev = p_.model->device();
+  if (forward_graph_.captured()) {  // a new steady shape replaces the recorded one
+    stats_.recaptures++;
+    drop_graphs();
+  }
   // Recording runs the forward's host code, which counts a batch in every BN layer: undo that.
   std::vector<int32_t> counts;
   for (const Tensor& c : batch_counters_) counts.push_back(c.data_as<int32_t>()[0]);
+  allocator_empty_cache(dev);  // the warm-up steps' cached blocks go back: the graph pool takes their place
+  RecomputeGuard recompute(recompute_now());
+  stats_.recompute = recompute_enabled();
   const bool recorded = forward_graph_.capture(dev, [this] { forward_backward(false); }, why);
   for (size_t i = 0; i < counts.size(); ++i) batch_counters_[i].data_as<int32_t>()[0] = counts[i];
   if (!recorded) return false;
@@ -97,6 +140,8 @@ bool TrainStep::record(std::string* why) {
     return false;
   }
   stats_.captures++;
+  graph_images_ = images_, graph_targets_ = targets_, graph_recompute_ = stats_.recompute;
+  on_graph_shape_ = true;
   stats_.graph_bytes = forward_graph_.pool_bytes() + tail_graph_.pool_bytes();
   stats_.graph_nodes = forward_graph_.num_nodes() + tail_graph_.num_nodes();
   return true;
@@ -112,14 +157,15 @@ const Tensor& TrainStep::run(const StepBatch& b, bool optimizer_step) {
     p_.optimizer->prepare();
     if (p_.ema) p_.ema->prepare();
   }
-  if (graphs_ok_ && warm_ >= p_.warmup_steps && !forward_graph_.captured()) {
+  if (graphs_ok_ && warm_ >= p_.warmup_steps && !on_graph_shape_) {
     std::string why;
     if (!record(&why)) {
       graphs_ok_ = false;
       stats_.disabled_reason = "capture failed: " + why;
     }
   }
-  if (graphs_ok_ && forward_graph_.captured()) {
+  if (graphs_ok_ && on_graph_shape_) {
+    stats_.recompute = graph_recompute_;
     mark(TrainPhase::forward);  // the replay holds forward, loss and backward
     forward_graph_.replay();
     for (const Tensor& c : batch_counters_) c.data_as<int32_t>()[0] += 1;  // what an eager forward counts
@@ -127,7 +173,21 @@ const Tensor& TrainStep::run(const StepBatch& b, bool optimizer_step) {
     stats_.graph_steps++;
     return components_;
   }
-  forward_backward(optimizer_step);
+  const bool decide = warm_ == 0 && p_.recompute == RecomputeMode::automatic && !recompute_chosen() &&
+                      images_.device().is_cuda();
+  const size_t in_use = decide ? allocator_stats(images_.device()).bytes_in_use : 0;
+  if (decide) allocator_reset_peak(images_.device());
+  {
+    RecomputeGuard recompute(recompute_now());
+    stats_.recompute = recompute_enabled();
+    forward_backward(optimizer_step);
+  }
+  if (decide) choose_recompute(allocator_stats(images_.device()).peak_bytes_in_use - in_use);
+  if (!decide && stats_.recompute_reason.empty())
+    stats_.recompute_reason = std::string(stats_.recompute ? "on" : "off") +
+                              (p_.recompute != RecomputeMode::automatic ? " (set by the caller)"
+                               : recompute_chosen()                     ? " (YE_RECOMPUTE or a RecomputeGuard)"
+                                                                        : " (automatic: host memory)");
   if (optimizer_step) optimizer_tail();
   warm_++;
   stats_.eager_steps++;

@@ -3,7 +3,9 @@
 // DDP the device work is recorded as CUDA graphs once the batch shape has repeated (warm-up steps run
 // eagerly) and replayed afterwards, so the host only uploads the batch and the step's scalars; a new
 // shape (last partial batch, rect or multi-scale sizes) or more boxes than the padded capacity runs
-// eagerly and re-records. Graph and eager steps compute bitwise the same results. The images travel
+// eagerly; once it repeats it is recorded in place of the old graph, while a passing shape (an epoch's
+// last partial batch) runs eagerly and keeps the recorded graph for the batches after it. More boxes
+// than the padded capacity re-record. Graph and eager steps compute bitwise the same results. The images travel
 // on a copy stream while the previous step still computes.
 #pragma once
 #include <cstdint>
@@ -21,6 +23,12 @@ namespace ye::yolo {
 
 class DataParallel;
 
+// Whether BN+SiLU outputs are freed after the forward and rebuilt in backward (engine/recompute.h).
+// automatic: YE_RECOMPUTE or an active RecomputeGuard decides when set; otherwise the first step of a
+// shape runs with recompute and the later ones without when the device has room for what that frees
+// (at least twice the step's peak plus 1 GiB), since recompute costs time (docs/PERFORMANCE.md).
+enum class RecomputeMode { automatic, on, off };
+
 struct TrainStepParts {
   DetectionModel* model = nullptr;
   DetectionLoss* loss = nullptr;
@@ -32,6 +40,7 @@ struct TrainStepParts {
   float max_norm = 10.0f;
   bool use_graphs = true;         // false: always eager (also YE_CUDA_GRAPH=0)
   int warmup_steps = 2;           // eager steps of a new shape before it is recorded
+  RecomputeMode recompute = RecomputeMode::automatic;
   TrainActivity* activity = nullptr;  // non-null: the step's phases published there (activity.h)
 };
 
@@ -54,6 +63,8 @@ struct TrainStepStats {
   size_t graph_bytes = 0;       // device memory reserved by the graphs' pools
   size_t graph_nodes = 0;       // nodes of the recorded graphs
   std::string disabled_reason;  // why graphs are off (empty while they are used)
+  bool recompute = true;        // the current shape's steps rebuild activations in backward
+  std::string recompute_reason; // how that was chosen
 };
 
 class TrainStep {
@@ -71,6 +82,9 @@ class TrainStep {
   void forward_backward(bool optimizer_step);
   void optimizer_tail();
   bool record(std::string* why);
+  void drop_graphs();
+  bool recompute_now() const;
+  void choose_recompute(size_t step_bytes);
   void mark(TrainPhase phase) {
     if (p_.activity) p_.activity->set(phase);
   }
@@ -87,6 +101,11 @@ class TrainStep {
   int batch_ = 0, height_ = 0, width_ = 0, max_boxes_ = 0;
   int warm_ = 0;
   bool graphs_ok_ = false;
+  bool auto_recompute_ = true;  // the automatic mode's choice for the current shape
+  bool on_graph_shape_ = false; // this batch replays the recorded graph (into graph_images_/targets_)
+  bool graph_recompute_ = true; // whether the recorded graph rebuilds activations
+  Tensor graph_images_;         // the recorded graph's input buffers
+  PaddedTargets graph_targets_;
   StepGraph forward_graph_, tail_graph_;
 };
 

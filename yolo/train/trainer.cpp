@@ -268,6 +268,11 @@ void Trainer::State::run_epoch(int64_t epoch) {
     const bool step = should_step(ni, counters.last_opt_step, accumulate);
     StepBatch sb{b.images, b.memory, b.batch_size, b.height, b.width, b.targets.data(), int64_t(b.num_targets())};
     ops::add_(loss_sum, train_step->run(sb, step));
+    const std::string& recompute = train_step->stats().recompute_reason;
+    if (main_rank && device.is_cuda() && !recompute_reported && !recompute.empty()) {
+      recompute_reported = true;
+      std::printf("activation recompute: %s\n", recompute.c_str());
+    }
     if (step) {
       counters.last_opt_step = ni;
       counters.optimizer_steps++;

@@ -1,6 +1,8 @@
 // Recomputed BN+SiLU activations (engine/recompute.h) on CUDA: TrainStep rigs with recompute on and off
 // run the same micro-batches, eager and recorded into CUDA graphs, f16 with loss scaling and f32;
 // losses, weights, BN buffers and EMA must be bitwise equal, and the memory held must be lower with it.
+// The automatic mode (no RecomputeGuard) runs the first step with recompute and, with the card's memory
+// free for a small model, the rest without, with the same bitwise results.
 #include <doctest/doctest.h>
 
 #include "engine/allocator.h"
@@ -65,4 +67,30 @@ TEST_CASE("CUDA TrainStep with recompute equals it without, eager, f16 and f32")
 TEST_CASE("CUDA TrainStep with recompute equals it without inside captured graphs, f16 and f32") {
   run_pair(DType::f16, true);
   run_pair(DType::f32, true);
+}
+
+TEST_CASE("CUDA TrainStep's automatic recompute: on for the first step, then off with room, same results") {
+  if (recompute_chosen()) {
+    MESSAGE("YE_RECOMPUTE is set in the environment: the automatic mode follows it");
+    return;
+  }
+  const Device dev = Device::cuda(0);
+  test::StepRig automatic(dev, DType::f16, true), on(dev, DType::f16, true);
+  for (int i = 0; i < 5; ++i) {
+    const test::RigBatch b = test::random_batch(4, 128, 4, 60 + uint32_t(i));
+    Tensor la = automatic.step->run(b.view(), true).clone();
+    Tensor lo;
+    {
+      RecomputeGuard guard(true);
+      lo = on.step->run(b.view(), true).clone();
+    }
+    INFO("micro-batch ", i, ": ", automatic.step->stats().recompute_reason);
+    CHECK(test::bitwise_equal(la, lo));
+    if (i == 0) CHECK(automatic.step->stats().recompute_reason.rfind("off (automatic: ", 0) == 0);
+    CHECK(automatic.step->stats().recompute == (i == 0));
+  }
+  ops::synchronize(dev);
+  CHECK(automatic.step->stats().graph_steps > 0);
+  CHECK(test::bitwise_equal(automatic.model->parameters().values(), on.model->parameters().values()));
+  CHECK(test::bitwise_equal(automatic.ema->values(), on.ema->values()));
 }
