@@ -90,6 +90,15 @@ TEST_CASE("results.csv: exact header, reference formatting, reader") {
   CHECK(t.column("epoch") == std::vector<double>{1, 2});
   CHECK(t.column("metrics/mAP50(B)") == std::vector<double>{0.5, 0.625});
   CHECK_THROWS_AS(t.column("nope"), ye::Error);
+  // A resumed run rerunning epoch 2 (its checkpoint was older than the row) replaces that row and later ones.
+  r.epoch = 3;
+  append_results_row(d / "results.csv", r);
+  r.epoch = 2;
+  r.map50 = 0.75;
+  append_results_row(d / "results.csv", r);
+  t = read_results_csv(d / "results.csv");
+  CHECK(t.column("epoch") == std::vector<double>{1, 2});
+  CHECK(t.column("metrics/mAP50(B)") == std::vector<double>{0.5, 0.75});
   // The reference's older padded format reads too.
   ResultsTable old = parse_results_csv("  epoch,  train/box_loss\n    1,  1.5\n    2, nan\n");
   CHECK(old.column("train/box_loss")[0] == 1.5);

@@ -47,8 +47,15 @@ std::string format_results_row(const ResultsRow& r) {
 
 void append_results_row(const std::filesystem::path& path, const ResultsRow& row) {
   std::string text = std::filesystem::exists(path) ? read_file(path) : results_csv_header() + "\n";
-  if (!text.empty() && text.back() != '\n') text += '\n';
-  write_file_atomic(path, text + format_results_row(row) + "\n");
+  // Rows of this epoch or later (a run resumed from a checkpoint older than its last row, e.g. killed
+  // while the checkpoint was being written) are replaced by the rerun's rows.
+  std::istringstream in(text);
+  std::string line, kept;
+  for (bool header = true; std::getline(in, line); header = false) {
+    const long epoch = header ? 0 : std::strtol(line.c_str(), nullptr, 10);
+    if (header || epoch < row.epoch) kept += line + "\n";
+  }
+  write_file_atomic(path, kept + format_results_row(row) + "\n");
 }
 
 namespace {

@@ -29,7 +29,8 @@ inline constexpr size_t kReferenceResultsColumns = 15;
 std::string results_csv_header();                  // "epoch,time,...,train/skipped_steps"
 std::string format_results_row(const ResultsRow& row);  // one line without '\n'
 
-// Appends a row (writing the header first if the file is new) by rewriting the file atomically.
+// Appends a row (writing the header first if the file is new) by rewriting the file atomically; rows of
+// the same or a later epoch already there (a resumed run repeating epochs) are dropped first.
 void append_results_row(const std::filesystem::path& path, const ResultsRow& row);
 
 // A parsed results.csv (ours or the reference's): column names and numeric rows. Cells that are

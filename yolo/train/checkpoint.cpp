@@ -44,11 +44,16 @@ std::map<std::string, std::string> weights_metadata(const ModelSpec& spec, const
   return m;
 }
 
+PendingFile weights_file(const std::filesystem::path& path, DetectionModel& eval_model,
+                         const std::vector<std::string>& names, const std::map<std::string, std::string>& extra) {
+  PendingFile f{path.string(), eval_model.state_dict(DType::f32), weights_metadata(eval_model.spec(), names, extra)};
+  for (const auto& t : f.tensors) check_finite_for_save(t, f.path);
+  return f;
+}
+
 void save_weights(const std::filesystem::path& path, DetectionModel& eval_model, const std::vector<std::string>& names,
                   const std::map<std::string, std::string>& extra) {
-  std::vector<io::SafeTensor> tensors = eval_model.state_dict(DType::f32);
-  for (const auto& t : tensors) check_finite_for_save(t, path.string());
-  io::write_safetensors(path.string(), tensors, weights_metadata(eval_model.spec(), names, extra));
+  write_pending(weights_file(path, eval_model, names, extra));
 }
 
 std::filesystem::path state_path_for(const std::filesystem::path& weights_path) {
@@ -57,8 +62,8 @@ std::filesystem::path state_path_for(const std::filesystem::path& weights_path) 
   return p;
 }
 
-void save_train_state(const std::filesystem::path& weights_path, DetectionModel& model, const ModelEMA& ema,
-                      const Optimizer& optimizer, const GradScaler& scaler, const TrainState& state) {
+PendingFile train_state_file(const std::filesystem::path& weights_path, DetectionModel& model, const ModelEMA& ema,
+                             const Optimizer& optimizer, const GradScaler& scaler, const TrainState& state) {
   std::vector<io::SafeTensor> ts;
   ts.push_back(raw_tensor("model.values", model.parameters().values()));
   ts.push_back(raw_tensor("model.buffers", model.buffers().values()));
@@ -80,9 +85,13 @@ void save_train_state(const std::filesystem::path& weights_path, DetectionModel&
   const std::string state_file = state_path_for(weights_path).string();
   for (const auto& t : ts)
     if (t.name != "model.grads") check_finite_for_save(t, state_file);  // pending gradients may be a skipped step's
-  io::write_safetensors(state_file, ts,
-                        {{"format", "yolo-engine-train-state-v1"}, {"counters", counters.dump()},
-                         {"args_yaml", state.args_yaml}});
+  return {state_file, std::move(ts),
+          {{"format", "yolo-engine-train-state-v1"}, {"counters", counters.dump()}, {"args_yaml", state.args_yaml}}};
+}
+
+void save_train_state(const std::filesystem::path& weights_path, DetectionModel& model, const ModelEMA& ema,
+                      const Optimizer& optimizer, const GradScaler& scaler, const TrainState& state) {
+  write_pending(train_state_file(weights_path, model, ema, optimizer, scaler, state));
 }
 
 TrainState load_train_state(const std::filesystem::path& weights_path, DetectionModel& model, ModelEMA& ema,

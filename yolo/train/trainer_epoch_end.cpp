@@ -21,16 +21,20 @@ void Trainer::State::save_checkpoints(int64_t epoch, const EpochValidation& v, b
   st.counters = counters;
   st.args_yaml = to_yaml(args, run.root.string());
   // best before the pair: a run resumed from an older pair rewrites it identically and finds it at the end.
-  if (is_best) save_weights(run.weights / "best.safetensors", *eval_model, data_cfg.names, extra);
   // A kill between the two renames must leave a resumable pair: the first time the state goes first
   // (never weights without a state), later the weights (never a finished state beside older weights).
+  // The snapshots are taken here; the files are written in this order while the next epoch trains.
+  std::vector<PendingFile> files;
+  if (is_best) files.push_back(weights_file(run.weights / "best.safetensors", *eval_model, data_cfg.names, extra));
   const bool first_save = !state_saved && !args.resume.enabled();
-  if (first_save) save_train_state(last, *model, *ema, *optimizer, *scaler, st);
-  save_weights(last, *eval_model, data_cfg.names, extra);
-  if (!first_save) save_train_state(last, *model, *ema, *optimizer, *scaler, st);
+  if (first_save) files.push_back(train_state_file(last, *model, *ema, *optimizer, *scaler, st));
+  files.push_back(weights_file(last, *eval_model, data_cfg.names, extra));
+  if (!first_save) files.push_back(train_state_file(last, *model, *ema, *optimizer, *scaler, st));
   state_saved = true;
   if (saves_epoch_checkpoint(epoch, args.save_period))
-    save_weights(run.weights / ("epoch" + std::to_string(epoch) + ".safetensors"), *eval_model, data_cfg.names, extra);
+    files.push_back(weights_file(run.weights / ("epoch" + std::to_string(epoch) + ".safetensors"), *eval_model,
+                                 data_cfg.names, extra));
+  checkpoint_writer.submit(std::move(files));
 }
 
 void Trainer::stop_after_epochs(int64_t epochs) { s_->stop_after = epochs; }
@@ -52,6 +56,7 @@ TrainSummary Trainer::train() {
         s.activity->set(TrainPhase::checkpoint);
         EpochValidation none;
         s.save_checkpoints(epoch, none, false);
+        s.checkpoint_writer.wait();
         std::printf("Interrupted: saved %s (resume with --resume %s)\n", (s.run.weights / "last.safetensors").c_str(),
                     (s.run.weights / "last.safetensors").c_str());
       }
@@ -77,6 +82,8 @@ TrainSummary Trainer::train() {
       break;
     }
   }
+  s.activity->set(TrainPhase::checkpoint);
+  s.checkpoint_writer.wait();  // every checkpoint on disk (a write error surfaces here at the latest)
   s.activity->set(TrainPhase::done);
   if (s.comm) s.comm->shutdown();  // every rank is done with collectives; the others may now exit
   if (!s.main_rank) return summary;

@@ -1,0 +1,32 @@
+// The background checkpoint writer (see checkpoint_writer.h).
+#include "yolo/train/checkpoint_writer.h"
+
+namespace ye::yolo {
+
+void write_pending(const PendingFile& f) { io::write_safetensors(f.path, f.tensors, f.metadata); }
+
+CheckpointWriter::~CheckpointWriter() {
+  if (worker_.joinable()) worker_.join();
+}
+
+void CheckpointWriter::submit(std::vector<PendingFile> files) {
+  wait();
+  worker_ = std::thread([this, files = std::move(files)] {
+    try {
+      for (const PendingFile& f : files) write_pending(f);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  });
+}
+
+void CheckpointWriter::wait() {
+  if (worker_.joinable()) worker_.join();
+  if (error_) {
+    std::exception_ptr e = error_;
+    error_ = nullptr;
+    std::rethrow_exception(e);
+  }
+}
+
+}  // namespace ye::yolo
