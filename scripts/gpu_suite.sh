@@ -4,7 +4,10 @@
 # and optional end-to-end training runs. Results go to $OUT (default /tmp/ye-gpu-out).
 # Usage: scripts/gpu_suite.sh [tests] [bench] [suite] [peer] [train] [profile]   (no argument = tests)
 # suite: the microbenchmark suite through `yolo bench` (bench.md table + JSON in $OUT/suite; FILTER=re
-# limits the rows), then, with several GPUs, `scripts/gpu_ddp_suite.sh allreduce` into the same folder.
+# limits the rows, MIN_TIME the timed seconds per row, default 0.03: each repetition also flushes L2 and
+# synchronises, so a row's wall time is several times its timed time; FAMILIES the kernel-family binaries,
+# default all of them, not the whole-step benches), then, with several GPUs, `scripts/gpu_ddp_suite.sh
+# allreduce` into the same folder.
 # profile: `yolo profile` of yolov8s at 640, f16, batch 16 and 64 (per-layer table + CSV, docs/LIBRARY.md).
 # BENCHES="bench_a bench_b" limits bench to those binaries (BENCH_FILTER=re their rows, PEER_MODELS=a,b the peer); peer runs bench/peer/torch_train_step.py
 # (the reference's own training step) with the wheels carried in .whl/ (ultralytics, ultralytics-thop).
@@ -37,7 +40,9 @@ for mode in "${modes[@]}"; do
         tail -25 "$OUT/$name.txt"
       done ;;
     suite)
-      .device/bin/yolo bench --out "$OUT/suite" ${FILTER:+--filter "$FILTER"} 2>&1 | tail -30
+      families=${FAMILIES:-bench_conv bench_bn_silu bench_elementwise bench_resample bench_attention bench_nms bench_loss bench_optim bench_allreduce}
+      .device/bin/yolo bench --out "$OUT/suite" --min-time "${MIN_TIME:-0.03}" ${FILTER:+--filter "$FILTER"} \
+        $(for f in $families; do echo --only "$f"; done) 2>&1 | tail -30
       [ "${PIPESTATUS[0]}" -ne 0 ] && status=1
       if [ "$(nvidia-smi -L 2>/dev/null | wc -l)" -gt 1 ]; then
         YE_BENCH_CEILINGS="$OUT/suite/ceilings.json" OUT="$OUT/suite" scripts/gpu_ddp_suite.sh allreduce || status=1

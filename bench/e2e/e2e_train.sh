@@ -27,9 +27,9 @@ run_timed() {  # name, command...
   local t1=$(date +%s.%N)
   kill $sampler 2>/dev/null; wait $sampler 2>/dev/null
   local util=$(awk '{s+=$1; n++} END {if (n) printf "%.0f", s/n; else print "n/a"}' "$OUT/$name.util")
-  local wall=$(echo "$t1 - $t0" | bc)
+  local wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
   local n=$(grep -o '[0-9]* train images' "$OUT/dataset.txt" | head -1 | cut -d' ' -f1)
-  local ips=$(echo "scale=1; $n * $EPOCHS / $wall" | bc)
+  local ips=$(awk -v n="$n" -v e="$EPOCHS" -v w="$wall" 'BEGIN {printf "%.1f", n * e / w}')
   echo "$name rc=$rc wall_s=$wall images_per_s=$ips (train images x epochs / wall, val and start-up included) gpu_util_mean=$util%" \
     | tee -a "$OUT/e2e_summary.txt"
 }
@@ -40,8 +40,15 @@ HOME=/tmp YOLO_OFFLINE=1 PYTHONPATH=/tmp/ye-site run_timed reference python3 -c 
 from ultralytics import YOLO
 YOLO('$MODEL.yaml').train(data='$DATA/data.yaml', epochs=$EPOCHS, batch=$BATCH, imgsz=640, amp=True, device=0,
     workers=$WORKERS, cache='$CACHE', plots=False, pretrained=False, project='$OUT/runs', name='reference', exist_ok=True)"
+n_train=$(grep -o '[0-9]* train images' "$OUT/dataset.txt" | head -1 | cut -d' ' -f1)
 for r in ours reference; do
   f=$(find "$OUT/runs/$r" -name results.csv | head -1)
-  [ -n "$f" ] && { echo "--- $r results.csv"; cat "$f"; } >> "$OUT/e2e_summary.txt"
+  [ -z "$f" ] && continue
+  # results.csv's time column is cumulative: epochs after the first (warm-up, caching, graph capture).
+  awk -F, -v r="$r" -v n="$n_train" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "time") c = i; next}
+       {t[NR - 1] = $c} END {e = NR - 1; if (e > 1) {s = (t[e] - t[1]) / (e - 1);
+       printf "%s steady_epoch_s=%.2f images_per_s=%.0f (epochs 2-%d, validation included)\n", r, s, n / s, e}}' "$f" \
+    | tee -a "$OUT/e2e_summary.txt"
+  { echo "--- $r results.csv"; cat "$f"; } >> "$OUT/e2e_summary.txt"
 done
 cat "$OUT/e2e_summary.txt"
