@@ -20,6 +20,7 @@
 #include "kernels/error.h"
 #include "yolo/cli/bench_table.h"
 #include "yolo/cli/commands.h"
+#include "yolo/config/py_format.h"
 
 extern char** environ;
 
@@ -164,6 +165,7 @@ void add_bench_command(CLI::App& app) {
     std::string command = "yolo bench";
     if (!o->filter.empty()) command += " --filter '" + o->filter + "'";
     if (o->short_mode) command += " --short";
+    if (o->min_time != BenchOptions{}.min_time) command += " --min-time " + yolo::py_float_repr(o->min_time);
     if (!o->only.empty())
       for (const std::string& b : o->only) command += " --only " + b;
     run_bench(*o, command);

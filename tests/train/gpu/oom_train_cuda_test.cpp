@@ -2,9 +2,10 @@
 // memory (cudaMalloc, held until the child ends), so yolov8x at 640, batch 32 runs out on any card
 // (H100 or H200) while every tensor stays far under cuDNN's 2^31 elements. The run stops with the
 // out-of-memory message (requested size, memory held, --batch/--accumulate/--imgsz), exit status 1
-// (no signal, no abort), and no checkpoint at all, partial or whole.
+// (no signal, no abort), and no checkpoint at all, partial or whole. CUDA builds only (cudaMalloc).
 #include <doctest/doctest.h>
 
+#ifdef YE_WITH_CUDA
 #include <cuda_runtime.h>
 
 #include <chrono>
@@ -66,3 +67,4 @@ TEST_CASE("yolo train beyond the GPU's memory: the OOM message, exit 1, no check
   if (fs::exists(weights)) CHECK(fs::is_empty(weights));  // neither a checkpoint nor a temporary file
   fs::remove_all(dir);
 }
+#endif  // YE_WITH_CUDA
