@@ -51,11 +51,6 @@ PendingFile weights_file(const std::filesystem::path& path, DetectionModel& eval
   return f;
 }
 
-void save_weights(const std::filesystem::path& path, DetectionModel& eval_model, const std::vector<std::string>& names,
-                  const std::map<std::string, std::string>& extra) {
-  write_pending(weights_file(path, eval_model, names, extra));
-}
-
 std::filesystem::path state_path_for(const std::filesystem::path& weights_path) {
   std::filesystem::path p = weights_path;
   p.replace_extension(".state.safetensors");
@@ -87,11 +82,6 @@ PendingFile train_state_file(const std::filesystem::path& weights_path, Detectio
     if (t.name != "model.grads") check_finite_for_save(t, state_file);  // pending gradients may be a skipped step's
   return {state_file, std::move(ts),
           {{"format", "yolo-engine-train-state-v1"}, {"counters", counters.dump()}, {"args_yaml", state.args_yaml}}};
-}
-
-void save_train_state(const std::filesystem::path& weights_path, DetectionModel& model, const ModelEMA& ema,
-                      const Optimizer& optimizer, const GradScaler& scaler, const TrainState& state) {
-  write_pending(train_state_file(weights_path, model, ema, optimizer, scaler, state));
 }
 
 TrainState load_train_state(const std::filesystem::path& weights_path, DetectionModel& model, ModelEMA& ema,

@@ -30,12 +30,10 @@ struct TrainCounters {
 std::map<std::string, std::string> weights_metadata(const ModelSpec& spec, const std::vector<std::string>& names,
                                                     const std::map<std::string, std::string>& extra = {});
 
-// EMA weights (copied into `eval_model`) under reference names: the file's snapshot (throws, naming
-// the file, when a value is not finite), and its write now.
+// EMA weights (copied into `eval_model`) under reference names, as a file for CheckpointWriter; throws,
+// naming the file, when a value is not finite.
 PendingFile weights_file(const std::filesystem::path& path, DetectionModel& eval_model,
                          const std::vector<std::string>& names, const std::map<std::string, std::string>& extra = {});
-void save_weights(const std::filesystem::path& path, DetectionModel& eval_model, const std::vector<std::string>& names,
-                  const std::map<std::string, std::string>& extra = {});
 
 struct TrainState {
   TrainCounters counters;
@@ -45,11 +43,9 @@ struct TrainState {
 
 std::filesystem::path state_path_for(const std::filesystem::path& weights_path);
 
-// The resume state beside `weights_path`: its snapshot, and its write now.
+// The resume state beside `weights_path`, as a file for CheckpointWriter.
 PendingFile train_state_file(const std::filesystem::path& weights_path, DetectionModel& model, const ModelEMA& ema,
                              const Optimizer& optimizer, const GradScaler& scaler, const TrainState& state);
-void save_train_state(const std::filesystem::path& weights_path, DetectionModel& model, const ModelEMA& ema,
-                      const Optimizer& optimizer, const GradScaler& scaler, const TrainState& state);
 // Restores arenas, EMA, optimizer buffers and scaler in place; returns the counters and arguments.
 TrainState load_train_state(const std::filesystem::path& weights_path, DetectionModel& model, ModelEMA& ema,
                             Optimizer& optimizer, GradScaler& scaler);

@@ -3,8 +3,6 @@
 
 namespace ye::yolo {
 
-void write_pending(const PendingFile& f) { io::write_safetensors(f.path, f.tensors, f.metadata); }
-
 CheckpointWriter::~CheckpointWriter() {
   if (worker_.joinable()) worker_.join();
 }
@@ -13,7 +11,7 @@ void CheckpointWriter::submit(std::vector<PendingFile> files) {
   wait();
   worker_ = std::thread([this, files = std::move(files)] {
     try {
-      for (const PendingFile& f : files) write_pending(f);
+      for (const PendingFile& f : files) io::write_safetensors(f.path, f.tensors, f.metadata);
     } catch (...) {
       error_ = std::current_exception();
     }

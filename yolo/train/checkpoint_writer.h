@@ -20,9 +20,6 @@ struct PendingFile {
   std::map<std::string, std::string> metadata;
 };
 
-// Writes `f` now, on the calling thread.
-void write_pending(const PendingFile& f);
-
 class CheckpointWriter {
  public:
   CheckpointWriter() = default;
