@@ -3,6 +3,7 @@
 
 #include <unordered_map>
 
+#include "engine/grad_accumulator.h"
 #include "engine/ops.h"
 
 namespace ye {
@@ -51,6 +52,13 @@ void record_op(Tensor& out, const char* name, const std::vector<Tensor>& inputs,
   out.impl()->autograd->grad_fn = std::move(node);
 }
 
+void mark_slice_of_input(const Tensor& out, int dim, int64_t start, const Shape& input_shape) {
+  const auto& meta = out.impl()->autograd;
+  YE_CHECK(meta && meta->grad_fn && meta->grad_fn->inputs.size() == 1, "mark_slice_of_input: ",
+           "the output of a recorded one-input op expected");
+  meta->grad_fn->slice_of_input = SliceOfInput{dim, start, input_shape};
+}
+
 namespace {
 void accumulate_leaf(AutogradMeta& leaf, const Tensor& g) {
   if (!leaf.grad.defined()) {
@@ -93,20 +101,22 @@ void run_backward(const Tensor& root, const Tensor& grad) {
       if (inserted) stack.push_back(e.node.get());
     }
   }
-  std::unordered_map<Node*, Tensor> grads;
-  grads[meta.grad_fn.get()] = g;
+  std::unordered_map<Node*, detail::PendingGrad> grads;
+  grads[meta.grad_fn.get()].add(g);
   std::vector<std::shared_ptr<Node>> ready{meta.grad_fn};
   while (!ready.empty()) {
     std::shared_ptr<Node> node = std::move(ready.back());
     ready.pop_back();
     Tensor gout;
     if (auto it = grads.find(node.get()); it != grads.end()) {
-      gout = std::move(it->second);
+      gout = it->second.take();
       grads.erase(it);
     }
+    // A slice of a non-leaf input: its gradient goes into that slice of the input's pending gradient.
+    const bool as_slice = gout.defined() && node->slice_of_input && node->inputs.size() == 1 && node->inputs[0].node;
+    if (gout.defined()) YE_CHECK(node->backward, "backward through the graph a second time (node ", node->name, ")");
     std::vector<Tensor> gin;
-    if (gout.defined()) {
-      YE_CHECK(node->backward, "backward through the graph a second time (node ", node->name, ")");
+    if (gout.defined() && !as_slice) {
       gin = node->backward(gout);
       YE_CHECK(gin.size() == node->inputs.size(), "op ", node->name, " returned ", gin.size(),
                " gradients for ", node->inputs.size(), " inputs");
@@ -119,13 +129,10 @@ void run_backward(const Tensor& root, const Tensor& grad) {
       if (e.leaf && e.leaf->on_grad_ready && --leaf_deps[e.leaf.get()] == 0) e.leaf->on_grad_ready();
       if (!e.node) continue;
       Node* next = e.node.get();
-      if (gi.defined()) {
-        auto it = grads.find(next);
-        if (it == grads.end())
-          grads.emplace(next, gi);
-        else
-          it->second = ops::add(it->second, gi);
-      }
+      if (as_slice)
+        grads[next].add_slice(gout, *node->slice_of_input);
+      else if (gi.defined())
+        grads[next].add(gi);
       if (--deps[next] == 0) ready.push_back(e.node);
     }
     node->inputs.clear();

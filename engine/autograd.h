@@ -6,6 +6,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/tensor.h"
@@ -35,10 +36,20 @@ struct AutogradMeta {
 // Given the gradient of the op's output, returns one gradient per recorded input (undefined = none).
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out)>;
 
+// An op whose input gradient is its output gradient placed at [start, start + length) of `dim` in a
+// zero tensor of the input's shape (narrow, split). The engine adds such gradients straight into their
+// slice of the input's gradient instead of running `backward` (kept for a leaf input).
+struct SliceOfInput {
+  int dim = 0;
+  int64_t start = 0;
+  Shape input_shape;
+};
+
 struct Node {
   const char* name = "";
   std::vector<Edge> inputs;
   BackwardFn backward;
+  std::optional<SliceOfInput> slice_of_input;
 };
 
 bool grad_enabled();
@@ -61,6 +72,9 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 
 // Marks `out` as produced by an op named `name` from `inputs` (only when any_requires_grad).
 void record_op(Tensor& out, const char* name, const std::vector<Tensor>& inputs, BackwardFn backward);
+
+// Marks `out` (already recorded with one input) as that input's slice, for the engine (SliceOfInput).
+void mark_slice_of_input(const Tensor& out, int dim, int64_t start, const Shape& input_shape);
 
 // Runs the backward pass from `root` with initial gradient `grad` (ones for a scalar root when undefined).
 void run_backward(const Tensor& root, const Tensor& grad);

@@ -70,7 +70,7 @@ Tensor broadcast_to_sum(const Tensor& grad, const Shape& shape);  // reduces a b
 void fill_(const Tensor& dst, float value);
 void uniform_(const Tensor& dst, float lo, float hi, Generator& gen);
 void normal_(const Tensor& dst, float mean, float stddev, Generator& gen);
-void add_(const Tensor& dst, const Tensor& src, float alpha = 1.0f);  // dst += alpha * src
+void add_(const Tensor& dst, const Tensor& src, float alpha = 1.0f);  // dst += alpha * src (dst may be a view)
 void copy_(const Tensor& dst, const Tensor& src);  // any strides, dtypes and devices
 // Copies nbytes of host memory into a contiguous tensor, asynchronously on the device's compute stream
 // (truly asynchronous when `host` is pinned, see host_memory.h); the host buffer must stay alive

@@ -135,6 +135,7 @@ Tensor narrow(const Tensor& x, int dim, int64_t start, int64_t length) {
       copy_(gx.narrow_view(dim, start, length), g);
       return {gx};
     });
+    mark_slice_of_input(y, dim, start, full);
     if (RecipePtr r = recipe_of(x))
       attach_recipe(y, [r, dim, start, length] { return r->materialize().narrow_view(dim, start, length); });
   }
@@ -200,7 +201,19 @@ void normal_(const Tensor& dst, float mean, float stddev, Generator& gen) {
 void add_(const Tensor& dst, const Tensor& src0, float alpha) {
   detail::check_same_device(dst, src0, "add_");
   YE_CHECK(dst.shape() == src0.shape(), "add_: shapes differ (", dst.shape().str(), " += ", src0.shape().str(), ")");
-  YE_CHECK(dst.is_contiguous(), "add_ needs a contiguous destination");
+  if (!dst.is_contiguous()) {  // a view (a channel slice of a gradient): in place on CUDA, else through a copy
+#ifdef YE_WITH_CUDA
+    if (dst.device().is_cuda() && src0.dtype() == dst.dtype() && dtype_is_float(dst.dtype())) {
+      kernels::cuda::axpy_strided(dst.dtype(), alpha, src0.data(), dst.data(), detail::copy_layout(src0, dst),
+                                  detail::stream(dst));
+      return;
+    }
+#endif
+    Tensor staged = dst.contiguous();
+    add_(staged, src0, alpha);
+    copy_(dst, staged);
+    return;
+  }
 #ifdef YE_WITH_CUDA
   if (dst.device().is_cuda() && src0.dtype() != dst.dtype() && src0.is_contiguous() && dtype_is_float(src0.dtype()) &&
       dtype_is_float(dst.dtype())) {  // f16/bf16 gradient into an f32 accumulator: one pass, no temporary

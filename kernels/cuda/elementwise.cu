@@ -162,6 +162,29 @@ __global__ void copy_rows_kernel(const S* src, D* dst, RowLayout l) {
   }
 }
 
+// dst row r, element j += alpha * src row r, element j: rows of `inner` contiguous elements at row
+// strides row_b (dst) and row_a (src), one dtype (gradient accumulation into a channel slice).
+template <typename T, int V>
+__global__ void axpy_rows_kernel(float alpha, const T* src, T* dst, RowLayout l) {
+  const int64_t per_row = l.inner / V, items = l.rows * per_row;
+  YE_GRID_LOOP(i, items) {
+    const int64_t r = i / per_row, j = (i - r * per_row) * V;
+    Pack<T, V> in = load_pack<T, V>(src + r * l.row_a + j), o = load_pack<T, V>(dst + r * l.row_b + j);
+#pragma unroll
+    for (int v = 0; v < V; ++v) o.v[v] = from_f32<T>(to_f32(o.v[v]) + alpha * to_f32(in.v[v]));
+    store_pack(dst + r * l.row_b + j, o);
+  }
+}
+
+template <typename T>
+__global__ void axpy_strided_kernel(float alpha, const T* src, T* dst, Strided5 l, int64_t n) {
+  YE_GRID_LOOP(i, n) {
+    int64_t oa, ob;
+    strided_offsets(l, i, oa, ob);
+    dst[ob] = from_f32<T>(to_f32(dst[ob]) + alpha * to_f32(src[oa]));
+  }
+}
+
 // One block per output element group: blockDim.x threads cooperate over `len` for one (o, i).
 template <typename T>
 __global__ void sum_axis_kernel(const T* x, T* out, int64_t outer, int64_t len, int64_t inner) {
@@ -329,6 +352,29 @@ void sum_axis(DType t, const void* x, void* out, int64_t outer, int64_t len, int
 
 void axpy(DType t, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s) {
   axpy_convert(t, t, alpha, src, dst, n, s);
+}
+
+void axpy_strided(DType t, float alpha, const void* src, void* dst, const Strided5& layout, cudaStream_t s) {
+  const int64_t n = layout.numel();
+  if (n == 0) return;
+  const Strided5 l = coalesce(layout);
+  RowLayout rows;
+  if (as_rows(l, /*broadcast_inner=*/false, rows)) {
+    const int V = int(16 / dtype_size(t));
+    const bool vec = vectorisable(rows, V, src, dtype_size(t), dst, dtype_size(t));
+    const int64_t items = rows.rows * (rows.inner / (vec ? V : 1));
+    YE_DISPATCH_FLOAT(t, T, {
+      if (vec)
+        axpy_rows_kernel<T, 16 / sizeof(T)><<<grid_for(items), kBlock, 0, s>>>(alpha, (const T*)src, (T*)dst, rows);
+      else
+        axpy_rows_kernel<T, 1><<<grid_for(items), kBlock, 0, s>>>(alpha, (const T*)src, (T*)dst, rows);
+    });
+    check_launch();
+    return;
+  }
+  YE_DISPATCH_FLOAT(t, T,
+                    axpy_strided_kernel<T><<<grid_for(n), kBlock, 0, s>>>(alpha, (const T*)src, (T*)dst, l, n));
+  check_launch();
 }
 
 void axpy_convert(DType st, DType dt, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s) {

@@ -16,6 +16,8 @@ void copy_convert(const void* src, DType st, void* dst, DType dt, const Strided5
 // out (f32 accumulate, written as t) over a contiguous (outer, len, inner) view.
 void sum_axis(DType t, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, cudaStream_t s);
 void axpy(DType t, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s);
+// dst += alpha * src over a strided layout (stride_a: src, stride_b: dst; dst may be a channel slice).
+void axpy_strided(DType t, float alpha, const void* src, void* dst, const Strided5& layout, cudaStream_t s);
 // dst (dtype dt) += alpha * src (dtype st), in f32, one pass (gradient accumulation of f16 into f32).
 void axpy_convert(DType st, DType dt, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s);
 void fill(void* dst, DType t, int64_t n, float value, cudaStream_t s);

@@ -1,7 +1,8 @@
-// Autograd: numeric gradient checks of every first op, accumulation across backward calls
-// (micro-batches), no-grad scopes, shared inputs, graph release, the parameter arena and its per-forward
-// low-precision weight copy.
+// Autograd: numeric gradient checks of every first op and of slice gradients accumulated in place,
+// accumulation across backward calls (micro-batches), no-grad scopes, shared inputs, graph release, the
+// parameter arena and its per-forward low-precision weight copy.
 #include "common/harness.h"
+#include "engine/nn_ops.h"
 #include "engine/param_arena.h"
 #include "engine/weight_cast.h"
 
@@ -68,6 +69,48 @@ TEST_CASE("a narrow view of a leaf and the leaf itself both feed gradients") {
   CHECK(test::gradient_check(
       [](auto& v) { return ops::add(ops::mul(ops::narrow(v[0], 1, 0, 3), ops::narrow(v[0], 1, 3, 3)), ops::sum(v[0])); },
       {x}));
+}
+
+// Narrows of a non-leaf go into their slice of its pending gradient (engine/grad_accumulator.h): slices
+// that tile it, leave gaps or overlap, along with whole-tensor contributions, nested and along two dims.
+TEST_CASE("gradient checks: slices of an intermediate tensor accumulate into its gradient") {
+  auto with_weights = [](const Tensor& t, const Tensor& w) { return ops::sum(ops::mul(t, w)); };
+  const Shape s{2, 6, 3};
+  CHECK(test::gradient_check(  // tiling: split into three
+      [&](auto& x) {
+        std::vector<Tensor> p = ops::split(ops::silu(x[0]), {2, 3, 1}, 1);
+        return ops::add(ops::add(with_weights(p[0], x[1]), ops::sum(ops::square(p[1]))), ops::sum(p[2]));
+      },
+      {leaf(s), leaf({2, 2, 3})}));
+  CHECK(test::gradient_check(  // gaps: channels 2..3 get no gradient
+      [&](auto& x) {
+        Tensor h = ops::silu(x[0]);
+        return ops::add(with_weights(ops::narrow(h, 1, 0, 2), x[1]), ops::sum(ops::square(ops::narrow(h, 1, 4, 2))));
+      },
+      {leaf(s), leaf({2, 2, 3})}));
+  CHECK(test::gradient_check(  // overlapping slices, and a whole contribution (C2f's cv1 output)
+      [&](auto& x) {
+        Tensor h = ops::mul_scalar(ops::silu(x[0]), 1.5f);
+        Tensor a = with_weights(ops::narrow(h, 1, 0, 4), x[1]), b = ops::sum(ops::square(ops::narrow(h, 1, 2, 4)));
+        return ops::add(ops::add(a, b), with_weights(h, x[2]));
+      },
+      {leaf(s), leaf({2, 4, 3}), leaf(s)}));
+  CHECK(test::gradient_check(  // a slice of a slice; slices along two dims of one tensor
+      [&](auto& x) {
+        Tensor h = ops::silu(x[0]);
+        Tensor inner = ops::narrow(ops::narrow(h, 1, 1, 4), 1, 1, 2);
+        return ops::add(with_weights(inner, x[1]), ops::sum(ops::square(ops::narrow(h, 2, 1, 2))));
+      },
+      {leaf(s), leaf({2, 2, 3})}));
+}
+
+TEST_CASE("a gradient reused by two inputs is not modified by accumulating into one of them") {
+  Tensor x = Tensor::from_vector({1, 2}, {2});
+  x.set_requires_grad(true);
+  Tensor h = ops::mul_scalar(x, 3.0f);
+  Tensor z = ops::add(ops::add(h, h), ops::mul(h, h));  // add's backward hands the same g to both inputs
+  ops::sum(z).backward();
+  CHECK(x.grad().to_vector() == std::vector<float>{3 * (2 + 2 * 3), 3 * (2 + 2 * 6)});
 }
 
 TEST_CASE("gradients accumulate across backward calls until zeroed") {

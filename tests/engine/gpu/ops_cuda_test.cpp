@@ -1,6 +1,7 @@
 // CUDA against CPU for every first op, in f32 (1e-5 relative), f16 and bf16 (stated tolerances),
 // forward and gradients, on fresh random inputs; CUDA memory is poisoned (NaN) at allocation.
 #include "common/harness.h"
+#include "engine/nn_ops.h"
 
 using namespace ye;
 
@@ -65,6 +66,40 @@ TEST_CASE("reductions and matmul, CUDA vs CPU") {
     }
   each_precision("narrow", [](auto& x) { return ops::narrow(x[0], 3, 5, 7); }, {leaf({2, 3, 4, 20})});
   each_precision("reshape", [](auto& x) { return ops::reshape(x[0], {12, 10}); }, {leaf({3, 4, 10})});
+}
+
+TEST_CASE("slice gradients of an intermediate tensor (tiling, gaps, overlap, with a whole one), CUDA vs CPU") {
+  // NHWC with channel slices, as C2f's cv1 output and Detect's box/class split; 8-channel multiples
+  // take the 16-byte strided accumulate, odd ones the scalar path.
+  for (int64_t c : {16, 5}) {
+    const Shape s{2, 7, 9, 4 * c};
+    each_precision("split", [c](auto& x) {
+      std::vector<Tensor> p = ops::split(ops::silu(x[0]), {c, 3 * c}, -1);
+      return ops::add(ops::sum(ops::mul(p[0], x[1])), ops::sum(ops::square(p[1])));
+    }, {leaf(s), leaf({2, 7, 9, c})}, 20.0);
+    each_precision("narrow + whole", [c](auto& x) {
+      Tensor h = ops::silu(x[0]);
+      Tensor part = ops::mul(ops::narrow(h, -1, 2 * c, c), x[1]);
+      Tensor gap = ops::narrow(h, -1, 0, c), overlap = ops::narrow(h, -1, 2 * c - 1, c);
+      return ops::add(ops::add(ops::sum(part), ops::sum(ops::mul(h, x[2]))),
+                      ops::add(ops::sum(ops::square(gap)), ops::sum(ops::square(overlap))));
+    }, {leaf(s), leaf({2, 7, 9, c}), leaf(s)}, 20.0);
+  }
+}
+
+TEST_CASE("add_ into a channel slice on the device agrees with the CPU") {
+  for (int64_t c : {24, 3}) {
+    Tensor base = test::random_uniform({3, 5, 2 * c}, test::fresh_seed(), -1, 1);
+    Tensor src = test::random_uniform({3, 5, c}, test::fresh_seed(), -1, 1);
+    Tensor cpu = base.clone();
+    ops::add_(cpu.narrow_view(2, c / 2, c), src, -0.5f);
+    for (DType t : {DType::f32, DType::f16}) {
+      Tensor dev = ops::cast(base, t).to(Device::cuda(0));
+      ops::add_(dev.narrow_view(2, c / 2, c), ops::cast(src, t).to(Device::cuda(0)), -0.5f);
+      test::check_close(ops::cast(dev, DType::f32).to(Device::cpu()), cpu, t == DType::f32 ? 1e-6 : 4e-3, 1e-3,
+                        "add_ slice " + std::string(dtype_name(t)));
+    }
+  }
 }
 
 TEST_CASE("casts and copies on the device agree with the CPU") {
