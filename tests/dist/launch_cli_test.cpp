@@ -15,6 +15,7 @@
 #include "kernels/error.h"
 #include "run/run_test_util.h"
 #include "train/child_process.h"
+#include "train/ddp_test_util.h"
 #include "yolo/config/devices.h"
 
 using namespace ye;
@@ -108,20 +109,10 @@ int free_port_pair() {
   return dist::free_tcp_port();
 }
 
-fs::path torchrun_path() {
-  if (const char* t = std::getenv("YE_TORCHRUN")) return t;
-  const char* venv = std::getenv("YE_PARITY_VENV");
-  const char* home = std::getenv("HOME");
-  for (fs::path p : {fs::path(YE_SOURCE_DIR) / ".venv-parity/bin/torchrun",
-                     venv ? fs::path(venv) / "bin/torchrun" : fs::path(),
-                     home ? fs::path(home) / ".cache/yolo-engine/parity-venv/bin/torchrun" : fs::path()})
-    if (!p.empty() && fs::exists(p)) return p;
-  return {};
-}
 }  // namespace
 
 TEST_CASE("torchrun --nproc_per_node 2 --no-python yolo train (the real torchrun, when the parity venv has it)") {
-  fs::path torchrun = torchrun_path();
+  fs::path torchrun = test::torchrun_path();
   if (torchrun.empty()) {
     MESSAGE("no torchrun (scripts/setup_parity_env.sh installs one; or set YE_TORCHRUN): the emulated case covers it");
     return;

@@ -15,6 +15,7 @@
 #include "data/synth.h"
 #include "run/run_test_util.h"
 #include "train/child_process.h"
+#include "train/ddp_test_util.h"
 #include "kernels/error.h"
 #include "yolo/config/devices.h"
 #include "yolo/run/results_csv.h"
@@ -34,15 +35,6 @@ size_t count(const std::string& text, const std::string& part) {
 
 // The phases a rank reports in its heartbeat during an epoch (yolo/train/activity.h).
 const char* kLoopPhases = "(data|broadcast|forward|backward|all-reduce|optimizer|rank sync|validation|checkpoint)";
-
-std::string synth_yaml(const fs::path& dir) {
-  data::SynthOptions so;
-  so.out_dir = (dir / "synth").string();
-  so.images = 20;
-  so.imgsz = 64;
-  so.seed = 3;
-  return data::generate_synthetic_dataset(so).yaml_path;
-}
 
 std::vector<std::string> train_args(const std::string& yaml, int epochs, const std::string& batch) {
   return {"train", "--data", yaml, "--model", "yolov8n", "--imgsz", "64", "--batch", batch, "--epochs",
@@ -68,7 +60,7 @@ TEST_CASE("yolo train --device cpu --world 2: two ranks train, rank 0 alone writ
   fs::path yolo = test::yolo_binary();
   REQUIRE_MESSAGE(fs::exists(yolo), yolo.string(), " not found: build the yolo target (tests run in the build folder)");
   fs::path dir = test::fresh_dir("ddp_cli");
-  std::string yaml = synth_yaml(dir);
+  std::string yaml = test::ddp_synth_yaml(dir);
   test::ChildProcess train(yolo, train_args(yaml, 2, "4"), dir, dir / "train.log");
   REQUIRE(train.wait(seconds(240)));
   std::string log = train.log_text();
@@ -103,7 +95,7 @@ TEST_CASE("yolo train --world 2: a batch that does not split over the ranks is r
   fs::path yolo = test::yolo_binary();
   REQUIRE(fs::exists(yolo));
   fs::path dir = test::fresh_dir("ddp_cli_batch");
-  std::string yaml = synth_yaml(dir);
+  std::string yaml = test::ddp_synth_yaml(dir);
   test::ChildProcess train(yolo, train_args(yaml, 1, "3"), dir, dir / "train.log");
   REQUIRE(train.wait(seconds(120)));
   std::string log = train.log_text();
@@ -118,7 +110,7 @@ TEST_CASE("yolo train --world 2: a rank killed mid-run stops the run, naming the
   fs::path yolo = test::yolo_binary();
   REQUIRE(fs::exists(yolo));
   fs::path dir = test::fresh_dir("ddp_cli_kill");
-  std::string yaml = synth_yaml(dir);
+  std::string yaml = test::ddp_synth_yaml(dir);
   test::ChildProcess train(yolo, train_args(yaml, 50, "4"), dir, dir / "train.log");
   auto deadline = std::chrono::steady_clock::now() + seconds(120);
   while (!contains(train.log_text(), "Starting training") && train.running() && std::chrono::steady_clock::now() < deadline)
@@ -142,7 +134,7 @@ TEST_CASE("yolo train --world 2: a rank killed mid-run stops the run, naming the
 // once the first epoch is written and a heartbeat later (kHeartbeatInterval 250 ms), so the last
 // activity it reported is inside the epoch loop. Returns the log.
 static std::string stop_a_rank(const fs::path& dir, int victim_rank, const std::vector<std::string>& env, seconds bound) {
-  std::string yaml = synth_yaml(dir);
+  std::string yaml = test::ddp_synth_yaml(dir);
   test::ChildProcess train(test::yolo_binary(), train_args(yaml, 50, "4"), dir, dir / "train.log", env);
   auto deadline = std::chrono::steady_clock::now() + seconds(180);
   while (!fs::exists(dir / "runs/train/ddp/results.csv") && train.running() && std::chrono::steady_clock::now() < deadline)
@@ -230,7 +222,7 @@ TEST_CASE("yolo train --world 2: Ctrl-C stops every rank at once and saves; --re
   fs::path yolo = test::yolo_binary();
   REQUIRE(fs::exists(yolo));
   fs::path dir = test::fresh_dir("ddp_cli_resume");
-  std::string yaml = synth_yaml(dir);
+  std::string yaml = test::ddp_synth_yaml(dir);
   fs::path run = dir / "runs/train/ddp", last = run / "weights/last.safetensors";
   {
     test::ChildProcess train(yolo, train_args(yaml, 3, "4"), dir, dir / "train.log");

@@ -3,9 +3,11 @@
 // under runs/), runs the embedded default when no --data is given, and turns Ctrl-C (and SIGTERM when
 // single-process) into a clean stop that saves last.safetensors (exit status 130 / 143, stop_signals.h).
 // Several devices (--device 0,1 or --device cpu --world N) start one process per rank through
-// launcher.h unless this process already is a rank (RANK set).
+// launcher.h unless this process already is a rank (RANK set); every rank of a distributed run watches
+// the others' liveness (rank_watch.h), whoever launched it.
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "engine/device.h"
 #include "engine/dist/communicator.h"
@@ -14,6 +16,7 @@
 #include "yolo/cli/commands.h"
 #include "yolo/cli/heartbeat.h"
 #include "yolo/cli/launcher.h"
+#include "yolo/cli/rank_watch.h"
 #include "yolo/cli/stop_signals.h"
 #include "yolo/config/devices.h"
 #include "yolo/config/train_args.h"
@@ -37,7 +40,8 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
     std::printf("\nSeveral processes (docs/DISTRIBUTED.md): --device 0,1,2,3 trains on 4 GPUs, one process each\n"
                 "(batch is the total over all GPUs); --device cpu --world N runs N CPU processes. Under torchrun\n"
                 "--no-python, mpirun or srun the ranks come from RANK/WORLD_SIZE/LOCAL_RANK (or the MPI/Slurm\n"
-                "equivalents) and MASTER_ADDR/MASTER_PORT. YE_DIST_TIMEOUT (seconds, default 1800) bounds every wait.\n");
+                "equivalents) and MASTER_ADDR/MASTER_PORT. YE_DIST_TIMEOUT (seconds, default 1800) bounds every wait;\n"
+                "a rank silent for YE_HEARTBEAT_TIMEOUT (seconds, default 30) is hung and ends the run.\n");
     return 0;
   }
   yolo::TrainArgs args = parsed.args;
@@ -74,7 +78,9 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
   args.world = env.world_size;  // written to args.yaml
   install_stop_signals(!env.distributed());
   yolo::TrainSummary s;
+  std::unique_ptr<dist::LivenessWatch> watch;  // a hung or vanished rank ends this one at once
   try {
+    if (env.distributed()) watch = watch_ranks(env, activity);  // before the trainer's group, same port
     yolo::Trainer trainer(args, stop_requested());
     trainer.report_activity(&activity);
     s = trainer.train();
@@ -86,6 +92,7 @@ int run_train(const std::vector<std::string>& given, bool force_default, const c
     if (!env.distributed()) throw;
     throw Error("rank " + std::to_string(env.rank) + ": " + e.what());
   }
+  if (watch) watch->finish();  // a normal end: the other ranks stop watching this one
   if (quiet) return s.interrupted ? stop_exit_code() : 0;
   if (!s.interrupted)
     std::printf("final: mAP50 %.4f  mAP50-95 %.4f  P %.4f  R %.4f  (%s)\n", s.map50, s.map50_95, s.precision,
