@@ -1,6 +1,5 @@
 // Pixel loops of augmentation (see pixel_ops.h). Warps: per row, integer source positions in
 // 1/1024 px stepped per column, reduced to 1/32 px; interior samples take a branch-free 4-tap path.
-// HSV: integer OpenCV formulas with per-image LUTs; HSV->RGB in integer arithmetic.
 #include "data/pixel_ops.h"
 
 #include <algorithm>
@@ -167,114 +166,6 @@ void warp_perspective(const Image& src, Image& dst, const std::array<double, 9>&
       }
       sample_bilinear(src, int(ix), int(iy), int(X & (kInterTab - 1)), int(Y & (kInterTab - 1)), border, out + 3 * x);
     }
-  }
-}
-
-namespace {
-
-// 4-lane vectors (GCC/Clang vector extensions; one SSE register on baseline x86-64).
-using f8 = float __attribute__((vector_size(16)));
-using i8 = int32_t __attribute__((vector_size(16)));
-inline f8 vmax(f8 a, f8 b) { return a > b ? a : b; }
-inline f8 vmin(f8 a, f8 b) { return a < b ? a : b; }
-inline f8 vtrunc(f8 x) { return __builtin_convertvector(__builtin_convertvector(x, i8), f8); }
-
-}  // namespace
-
-namespace {
-
-struct HsvGains {
-  i8 hue_shift;
-  f8 sgain, vgain;
-};
-
-// OpenCV RGB -> HSV (8-bit), the gain LUTs, HSV -> RGB, for 4 pixels; outputs are rounded floats.
-inline void hsv_4px(f8& r, f8& g, f8& b, const HsvGains& k) {
-  const f8 one = f8{} + 1.f, c255 = f8{} + 255.f, half = f8{} + 0.5f;
-  const i8 i180 = i8{} + 180;
-  const f8 v = vmax(r, vmax(g, b));
-  const f8 diff = v - vmin(r, vmin(g, b));
-  const f8 s = vtrunc(diff * 255.f / vmax(v, one) + half);
-  const f8 hraw = v == r ? g - b : (v == g ? b - r + 2 * diff : r - g + 4 * diff);
-  const i8 h0 = __builtin_convertvector(hraw * 30.f / vmax(diff, one) + 180.5f, i8);  // hue + 180
-  const i8 ha = (h0 >= i180 ? h0 - i180 : h0) + k.hue_shift;
-  const i8 h = ha >= i180 ? ha - i180 : ha;
-  const f8 S = vmin(c255, vtrunc(s * k.sgain)) * (1.f / 255.f);
-  const f8 V = vmin(c255, vtrunc(v * k.vgain));
-  // HSV -> RGB without sector branches: channel n (R 5, G 3, B 1) = V (1 - S clamp(min(k, 4 - k), 0, 1))
-  // with k = (n + H/30) mod 6 -- the same values as OpenCV's sector table.
-  const f8 h6 = __builtin_convertvector(h, f8) * (1.f / 30.f);
-  const f8 zero = f8{}, six = f8{} + 6.f, VS = V * S;
-  auto channel = [&](float n) {
-    f8 kk = h6 + n;
-    kk = kk >= six ? kk - six : kk;
-    const f8 t = vmax(zero, vmin(one, vmin(kk, 4.f - kk)));
-    return V - VS * t + half;
-  };
-  r = channel(5.f);
-  g = channel(3.f);
-  b = channel(1.f);
-}
-
-// 4 RGB pixels at p (16 readable bytes, 12 used) through hsv_4px.
-inline void hsv_block(uint8_t* p, const HsvGains& k) {
-#if defined(__SSE2__)
-  const __m128i zero = _mm_setzero_si128();
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i lo = _mm_unpacklo_epi8(raw, zero), hi = _mm_unpackhi_epi8(raw, zero);
-  const __m128 f0 = _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, zero));  // r0 g0 b0 r1
-  const __m128 f1 = _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, zero));  // g1 b1 r2 g2
-  const __m128 f2 = _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, zero));  // b2 r3 g3 b3
-  __m128 R = _mm_shuffle_ps(f0, _mm_shuffle_ps(f1, f2, _MM_SHUFFLE(1, 1, 2, 2)), _MM_SHUFFLE(2, 0, 3, 0));
-  __m128 G = _mm_shuffle_ps(_mm_shuffle_ps(f0, f1, _MM_SHUFFLE(0, 0, 1, 1)), _mm_shuffle_ps(f1, f2, _MM_SHUFFLE(2, 2, 3, 3)),
-                            _MM_SHUFFLE(2, 0, 2, 0));
-  __m128 B = _mm_shuffle_ps(_mm_shuffle_ps(f0, f1, _MM_SHUFFLE(1, 1, 2, 2)), _mm_shuffle_ps(f2, f2, _MM_SHUFFLE(3, 3, 0, 0)),
-                            _MM_SHUFFLE(2, 0, 2, 0));
-  f8 r = f8(R), g = f8(G), b = f8(B);
-  hsv_4px(r, g, b, k);
-  R = __m128(r), G = __m128(g), B = __m128(b);
-  const __m128 o0 = _mm_shuffle_ps(_mm_shuffle_ps(R, G, _MM_SHUFFLE(0, 0, 0, 0)), _mm_shuffle_ps(B, R, _MM_SHUFFLE(1, 1, 0, 0)),
-                                   _MM_SHUFFLE(2, 0, 2, 0));
-  const __m128 o1 = _mm_shuffle_ps(_mm_shuffle_ps(G, B, _MM_SHUFFLE(1, 1, 1, 1)), _mm_shuffle_ps(R, G, _MM_SHUFFLE(2, 2, 2, 2)),
-                                   _MM_SHUFFLE(2, 0, 2, 0));
-  const __m128 o2 = _mm_shuffle_ps(_mm_shuffle_ps(B, R, _MM_SHUFFLE(3, 3, 2, 2)), _mm_shuffle_ps(G, B, _MM_SHUFFLE(3, 3, 3, 3)),
-                                   _MM_SHUFFLE(2, 0, 2, 0));
-  const __m128i w01 = _mm_packs_epi32(_mm_cvttps_epi32(o0), _mm_cvttps_epi32(o1));
-  const __m128i w2 = _mm_packs_epi32(_mm_cvttps_epi32(o2), zero);
-  const __m128i bytes = _mm_packus_epi16(w01, w2);
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), bytes);
-  const int last = _mm_cvtsi128_si32(_mm_srli_si128(bytes, 8));
-  std::memcpy(p + 8, &last, 4);
-#else
-  f8 r, g, b;
-  for (int i = 0; i < 4; ++i) r[i] = p[3 * i], g[i] = p[3 * i + 1], b[i] = p[3 * i + 2];
-  hsv_4px(r, g, b, k);
-  for (int i = 0; i < 4; ++i) p[3 * i] = uint8_t(int(r[i])), p[3 * i + 1] = uint8_t(int(g[i])), p[3 * i + 2] = uint8_t(int(b[i]));
-#endif
-}
-
-}  // namespace
-
-void apply_hsv_gains(Image& img, double gain_h, double gain_s, double gain_v) {
-  // The reference's LUTs are x -> trunc((x + gh*180) mod 180) (= rotation by floor(gh*180)) and
-  // x -> trunc(clip(x * (1 + g))) for S and V (S LUT[0] = 0 follows). They and OpenCV's RGB<->HSV
-  // formulas are evaluated 4 pixels at a time in SSE registers (equal to OpenCV's integer tables
-  // within 1 at rounding ties).
-  HsvGains k;
-  k.hue_shift = i8{} + ((int(std::floor(gain_h * 180.0)) % 180) + 180) % 180;
-  k.sgain = f8{} + float(1.0 + gain_s);
-  k.vgain = f8{} + float(1.0 + gain_v);
-  uint8_t* p = img.px.data();
-  const size_t bytes = img.px.size();
-  size_t i = 0;
-  for (; i + 16 <= bytes; i += 12) hsv_block(p + i, k);
-  if (i < bytes) {  // the last 1..5 pixels through a padded copy
-    uint8_t tmp[32] = {};
-    const size_t rest = bytes - i;
-    std::memcpy(tmp, p + i, rest);
-    hsv_block(tmp, k);
-    if (rest > 12) hsv_block(tmp + 12, k);
-    std::memcpy(p + i, tmp, rest);
   }
 }
 

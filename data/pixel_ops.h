@@ -15,8 +15,8 @@ void warp_affine(const Image& src, Image& dst, const std::array<double, 6>& M, u
 void warp_perspective(const Image& src, Image& dst, const std::array<double, 9>& M, uint8_t border = 114);
 
 // The reference's RandomHSV with drawn gains (each in [-1, 1] times hsv_h/s/v): hue additive
-// (x + gh*180) mod 180, saturation and value multiplied by (1 + g) and clipped, sat LUT[0] = 0.
-// Conversions follow OpenCV's RGB<->HSV for 8-bit images.
+// (x + gh*180) mod 180, saturation and value multiplied by (1 + g) and clipped, sat LUT[0] = 0, in
+// OpenCV's 8-bit HSV; byte for byte the reference's output on an AVX2 host (data/hsv.cpp).
 void apply_hsv_gains(Image& img, double gain_h, double gain_s, double gain_v);
 
 void flip_horizontal(Image& img);
