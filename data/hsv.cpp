@@ -2,7 +2,7 @@
 // 8-bit RGB -> HSV in integers with its division tables, the reference's LUTs evaluated in double as
 // numpy does, and the vectorised HSV -> RGB that cv2.cvtColor runs on such images (f32, fused
 // multiply-adds in the two ramp values, truncation to uint8). Checked against the reference's own
-// output (tests/parity/goldens/data, tests/data/hsv_parity_test.cpp).
+// output (tests/parity/goldens/data, tests/data/pixel_ops_parity_test.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

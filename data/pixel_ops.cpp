@@ -1,5 +1,6 @@
-// Pixel loops of augmentation (see pixel_ops.h). Warps: per row, integer source positions in
-// 1/1024 px stepped per column, reduced to 1/32 px; interior samples take a branch-free 4-tap path.
+// Pixel loops of augmentation (see pixel_ops.h). Affine warp: source positions in double from the
+// inverse as cv2.warpAffine forms it, f32 fractions, FMA lerps rounded half to even (cv2's bilinear);
+// axis-aligned interiors two pixels per AVX2 register. Perspective warp: 1/32 px positions, integer taps.
 #include "data/pixel_ops.h"
 
 #include <algorithm>
@@ -9,15 +10,14 @@
 
 #include "kernels/error.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
 #endif
 
 namespace ye::data {
 namespace {
 
-constexpr int kInterBits = 5, kInterTab = 1 << kInterBits;  // 32 sub-pixel positions
-constexpr int kAbBits = 10;                                  // fixed point of the stepped coordinates
+constexpr int kInterBits = 5, kInterTab = 1 << kInterBits;  // 32 sub-pixel positions (perspective warp)
 
 inline void sample_bilinear(const Image& src, int ix, int iy, int fx, int fy, uint8_t border, uint8_t* out) {
   const int w00 = (kInterTab - fx) * (kInterTab - fy), w01 = fx * (kInterTab - fy);
@@ -46,99 +46,118 @@ inline void sample_bilinear(const Image& src, int ix, int iy, int fx, int fy, ui
 
 namespace {
 
-// Axis-aligned affine (no rotation or shear: the default augmentation): source column and weight are
-// per output column, source row and weight per output row, so the interior is a separable 4-tap blend.
-void warp_axis_aligned(const Image& src, Image& dst, double sx, double tx, double sy, double ty, uint8_t border) {
+// One output pixel of the affine warp from source position (sx, sy): the four taps (outside ones read
+// `border`), lerps in f32 with fused multiply-adds along x then y, rounded half to even.
+struct AffineTap {
+  int ix;
+  float fx;
+};
+
+inline AffineTap affine_tap(double s) {
+  const double i = std::floor(s);
+  return {int(std::clamp(i, -2.0, 1e9)), float(s - i)};
+}
+
+inline uint8_t lerp_round(float p00, float p01, float p10, float p11, float fx, float fy) {
+  const float top = std::fma(fx, p01 - p00, p00), bot = std::fma(fx, p11 - p10, p10);
+  return uint8_t(std::clamp(std::nearbyint(std::fma(fy, bot - top, top)), 0.f, 255.f));
+}
+
+inline void sample_affine(const Image& src, AffineTap tx, AffineTap ty, uint8_t border, uint8_t* out) {
+  const int ix = tx.ix, iy = ty.ix;
+  if (unsigned(ix) < unsigned(src.w - 1) && unsigned(iy) < unsigned(src.h - 1)) {
+    const uint8_t* p = src.row(iy) + 3 * ix;
+    const uint8_t* q = p + size_t(src.w) * 3;
+    for (int c = 0; c < 3; ++c) out[c] = lerp_round(p[c], p[c + 3], q[c], q[c + 3], tx.fx, ty.fx);
+    return;
+  }
+  if (ix < -1 || iy < -1 || ix >= src.w || iy >= src.h) {
+    out[0] = out[1] = out[2] = border;
+    return;
+  }
+  const uint8_t bval[3] = {border, border, border};
+  auto at = [&](int x, int y) -> const uint8_t* {
+    return (x >= 0 && y >= 0 && x < src.w && y < src.h) ? src.row(y) + 3 * x : bval;
+  };
+  const uint8_t *a = at(ix, iy), *b = at(ix + 1, iy), *c = at(ix, iy + 1), *d = at(ix + 1, iy + 1);
+  for (int k = 0; k < 3; ++k) out[k] = lerp_round(a[k], b[k], c[k], d[k], tx.fx, ty.fx);
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+// Two interior output pixels (both taps of both rows inside the source) in one AVX2 register, lanes
+// (r, g, b, unused) per pixel, the same operations as lerp_round; writes 8 bytes at out (6 used).
+inline void lerp_pair(const uint8_t* r0, const uint8_t* r1, int ix0, int ix1, __m256 fx, __m256 fy, uint8_t* out) {
+  const __m128i split = _mm_setr_epi8(0, 1, 2, -1, 8, 9, 10, -1, 3, 4, 5, -1, 11, 12, 13, -1);
+  auto taps = [&](const uint8_t* r, __m256& left, __m256& right) {
+    const __m128i both = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(r + 3 * ix0)),
+                                            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(r + 3 * ix1)));
+    const __m128i lr = _mm_shuffle_epi8(both, split);  // left taps of both pixels, then right taps
+    left = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lr));
+    right = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lr, 8)));
+  };
+  __m256 p00, p01, p10, p11;
+  taps(r0, p00, p01);
+  taps(r1, p10, p11);
+  const __m256 top = _mm256_fmadd_ps(fx, _mm256_sub_ps(p01, p00), p00);
+  const __m256 bot = _mm256_fmadd_ps(fx, _mm256_sub_ps(p11, p10), p10);
+  const __m256i v = _mm256_cvtps_epi32(_mm256_fmadd_ps(fy, _mm256_sub_ps(bot, top), top));  // half to even
+  const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  const __m128i bytes = _mm_shuffle_epi8(_mm_packus_epi16(w, w), _mm_setr_epi8(0, 1, 2, 4, 5, 6, 7, 7, -1, -1, -1, -1, -1, -1, -1, -1));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), bytes);
+}
+#endif
+
+// Axis-aligned affine (no rotation or shear: the default augmentation): taps per column and per row.
+void warp_axis_aligned(const Image& src, Image& dst, double ia, double ic, double ie, double iff, uint8_t border) {
   const int W = dst.w;
-  std::vector<int> xo(W), xf(W);
+  std::vector<AffineTap> cols(static_cast<size_t>(W));
   int xa = W, xb = 0;  // interior columns [xa, xb): both taps inside the source
   for (int x = 0; x < W; ++x) {
-    const int X = int(std::lround((sx * x + tx) * kInterTab));
-    xo[x] = X >> kInterBits;
-    xf[x] = X & (kInterTab - 1);
-    if (xo[x] >= 0 && xo[x] < src.w - 1) xa = std::min(xa, x), xb = std::max(xb, x + 1);
+    cols[size_t(x)] = affine_tap(ia * x + ic);
+    if (cols[size_t(x)].ix >= 0 && cols[size_t(x)].ix < src.w - 1) xa = std::min(xa, x), xb = std::max(xb, x + 1);
   }
   if (xa >= xb) xa = xb = 0;
+  const uint8_t* src_end = src.px.data() + src.px.size();
   for (int y = 0; y < dst.h; ++y) {
-    const int Y = int(std::lround((sy * y + ty) * kInterTab));
-    const int iy = Y >> kInterBits, fy = Y & (kInterTab - 1);
+    const AffineTap row = affine_tap(ie * y + iff);
     uint8_t* out = dst.row(y);
-    const bool row_inside = iy >= 0 && iy < src.h - 1;
+    const bool row_inside = row.ix >= 0 && row.ix < src.h - 1;
     const int xs = row_inside ? xa : W, xe = row_inside ? xb : W;
-    for (int x = 0; x < xs; ++x) sample_bilinear(src, xo[x], iy, xf[x], fy, border, out + 3 * x);
+    int x = 0;
+    for (; x < xs; ++x) sample_affine(src, cols[size_t(x)], row, border, out + 3 * x);
+#if defined(__AVX2__) && defined(__FMA__)
     if (row_inside) {
-      const uint8_t* r0 = src.row(iy);
+      const uint8_t* r0 = src.row(row.ix);
       const uint8_t* r1 = r0 + size_t(src.w) * 3;
-      const uint8_t* src_end = src.px.data() + src.px.size();
-      const int wy1 = fy, wy0 = kInterTab - fy;
-      int x = xs;
-#if defined(__SSE2__)
-      // 8-byte loads cover both taps of a pixel (6 bytes); stay 8 bytes inside the image buffer and
-      // leave the last pixel of the row to the scalar loop (the 4-byte store spills one byte).
-      const __m128i wy = _mm_set_epi16(short(wy1), short(wy0), short(wy1), short(wy0), short(wy1), short(wy0),
-                                       short(wy1), short(wy0));
-      const __m128i round = _mm_set1_epi32(512), zero = _mm_setzero_si128();
-      for (; x < xe - 1 && r1 + 3 * xo[x] + 8 <= src_end; ++x) {
-        const int wx1 = xf[x], wx0 = kInterTab - wx1;
-        const __m128i wx = _mm_set_epi16(0, 0, short(wx1), short(wx1), short(wx1), short(wx0), short(wx0), short(wx0));
-        __m128i p = _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(r0 + 3 * xo[x])), zero);
-        __m128i q = _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(r1 + 3 * xo[x])), zero);
-        p = _mm_mullo_epi16(p, wx);
-        q = _mm_mullo_epi16(q, wx);
-        const __m128i top = _mm_add_epi16(p, _mm_srli_si128(p, 6));  // lanes 0..2: both taps, upper row
-        const __m128i bot = _mm_add_epi16(q, _mm_srli_si128(q, 6));
-        const __m128i tb = _mm_unpacklo_epi16(top, bot);             // (top_c, bot_c) pairs
-        __m128i v = _mm_add_epi32(_mm_madd_epi16(tb, wy), round);
-        v = _mm_srli_epi32(v, 10);
-        v = _mm_packs_epi32(v, v);
-        v = _mm_packus_epi16(v, v);
-        const int packed = _mm_cvtsi128_si32(v);
-        std::memcpy(out + 3 * x, &packed, 4);
-      }
-#endif
-      for (; x < xe; ++x) {
-        const uint8_t* p = r0 + 3 * xo[x];
-        const uint8_t* q = r1 + 3 * xo[x];
-        const int wx1 = xf[x], wx0 = kInterTab - wx1;
-        uint8_t* o = out + 3 * x;
-        for (int c = 0; c < 3; ++c) {
-          const int top = p[c] * wx0 + p[c + 3] * wx1, bot = q[c] * wx0 + q[c + 3] * wx1;
-          o[c] = uint8_t((top * wy0 + bot * wy1 + 512) >> 10);
-        }
+      const __m256 fy = _mm256_set1_ps(row.fx);
+      // 8-byte loads and stores: stay 8 bytes inside the source, leave the last pair to the scalar loop.
+      for (; x + 2 < xe && r1 + 3 * cols[size_t(x + 1)].ix + 8 <= src_end; x += 2) {
+        const AffineTap a = cols[size_t(x)], b = cols[size_t(x + 1)];
+        const __m256 fx = _mm256_setr_ps(a.fx, a.fx, a.fx, a.fx, b.fx, b.fx, b.fx, b.fx);
+        lerp_pair(r0, r1, a.ix, b.ix, fx, fy, out + 3 * x);
       }
     }
-    for (int x = std::max(xe, xs); x < W; ++x) sample_bilinear(src, xo[x], iy, xf[x], fy, border, out + 3 * x);
+#endif
+    for (; x < W; ++x) sample_affine(src, cols[size_t(x)], row, border, out + 3 * x);
   }
 }
 
 }  // namespace
 
 void warp_affine(const Image& src, Image& dst, const std::array<double, 6>& M, uint8_t border) {
-  // Inverse of [a b c; d e f].
-  double a = M[0], b = M[1], c = M[2], d = M[3], e = M[4], f = M[5];
-  double det = a * e - b * d;
+  // The inverse as cv2.warpAffine forms it (1 / det, then products), so positions match to the bit.
+  const double a = M[0], b = M[1], c = M[2], d = M[3], e = M[4], f = M[5];
+  const double det = a * e - b * d;
   YE_CHECK(std::abs(det) > 1e-12, "warp_affine: singular matrix");
-  double ia = e / det, ib = -b / det, id = -d / det, ie = a / det;
-  double ic = -(ia * c + ib * f), iff = -(id * c + ie * f);
-  if (ib == 0 && id == 0) return warp_axis_aligned(src, dst, ia, ic, ie, iff, border);
+  const double D = 1.0 / det;
+  const double ia = e * D, ib = b * -D, id = d * -D, ie = a * D;
+  const double ic = -ia * c - ib * f, iff = -id * c - ie * f;
   const int W = dst.w;
-  const double scale = double(1 << kAbBits);
-  std::vector<int> adx(W), ady(W);
-  for (int x = 0; x < W; ++x) {
-    adx[x] = int(std::lround(ia * x * scale));
-    ady[x] = int(std::lround(id * x * scale));
-  }
-  const int round_delta = 1 << (kAbBits - kInterBits - 1);
+  if (ib == 0 && id == 0) return warp_axis_aligned(src, dst, ia, ic, ie, iff, border);
   for (int y = 0; y < dst.h; ++y) {
-    const int bx = int(std::lround((ib * y + ic) * scale)) + round_delta;
-    const int by = int(std::lround((ie * y + iff) * scale)) + round_delta;
     uint8_t* out = dst.row(y);
-    for (int x = 0; x < W; ++x) {
-      const int X = (bx + adx[x]) >> (kAbBits - kInterBits);
-      const int Y = (by + ady[x]) >> (kAbBits - kInterBits);
-      sample_bilinear(src, X >> kInterBits, Y >> kInterBits, X & (kInterTab - 1), Y & (kInterTab - 1), border,
-                      out + 3 * x);
-    }
+    for (int x = 0; x < W; ++x)
+      sample_affine(src, affine_tap(ia * x + ib * y + ic), affine_tap(id * x + ie * y + iff), border, out + 3 * x);
   }
 }
 

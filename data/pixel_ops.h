@@ -8,8 +8,9 @@
 
 namespace ye::data {
 
-// dst(x, y) = src(M^-1 (x, y)) for the forward 2x3 affine M (src -> dst), bilinear with 5-bit
-// sub-pixel positions like OpenCV's warpAffine; outside samples read `border`. dst keeps its size.
+// dst(x, y) = src(M^-1 (x, y)) for the forward 2x3 affine M (src -> dst), bilinear as cv2.warpAffine
+// (byte for byte when M has no rotation or shear, within 1 level otherwise); outside samples read
+// `border`. dst keeps its size.
 void warp_affine(const Image& src, Image& dst, const std::array<double, 6>& M, uint8_t border = 114);
 // Same for a 3x3 homography (row-major).
 void warp_perspective(const Image& src, Image& dst, const std::array<double, 9>& M, uint8_t border = 114);

@@ -1,8 +1,10 @@
-# Generates goldens for the HSV augmentation: the reference's own RandomHSV (ultralytics 8.3.166, i.e.
-# OpenCV's 8-bit BGR<->HSV through cv2.cvtColor and its LUTs) on one 64x64 image, for ten drawn gain
-# triples. Writes goldens/data/hsv_input.rgb (raw RGB bytes), hsv_<k>.rgb (the result) and hsv.json
-# (size, the drawn gains). Run with the parity venv: python tests/parity/gen_data.py
+# Generates goldens for the augmentation pixel ops: the reference's own RandomHSV (ultralytics 8.3.166,
+# i.e. OpenCV's 8-bit BGR<->HSV through cv2.cvtColor and its LUTs) on one 64x64 image for ten drawn gain
+# triples (hsv_input.rgb, hsv_<k>.rgb, hsv.json), and cv2.warpAffine as random_perspective calls it
+# (bilinear, border 114) from a 96x80 image for axis-aligned and rotated matrices (warp_input.rgb,
+# warp_<k>.rgb, warp.json). Raw RGB bytes, row-major. Run with the parity venv: python tests/parity/gen_data.py
 import json, os
+import cv2
 import numpy as np
 from ultralytics.data.augment import RandomHSV
 
@@ -34,3 +36,20 @@ for k, (hg, sg, vg) in enumerate(settings):
 with open(os.path.join(out_dir, "hsv.json"), "w") as f:
     json.dump(dict(height=h, width=w, input="hsv_input.rgb", cases=cases), f, indent=1)
 print("wrote", len(cases), "HSV cases to", out_dir)
+
+# warpAffine: the reference passes the forward 2x3 matrix and dsize, borderValue (114, 114, 114).
+sh, sw = 80, 96
+src = rng.integers(0, 256, (sh, sw, 3), dtype=np.uint8)
+src.tofile(os.path.join(out_dir, "warp_input.rgb"))
+warps = []
+for k in range(8):
+    s = rng.uniform(0.4, 1.6)
+    tx, ty = rng.uniform(-60, 60, 2)
+    a = rng.uniform(-0.6, 0.6) if k >= 5 else 0.0
+    M = np.array([[s * np.cos(a), -s * np.sin(a), tx], [s * np.sin(a), s * np.cos(a), ty]])
+    out = cv2.warpAffine(np.ascontiguousarray(src[..., ::-1]), M, dsize=(w, h), borderValue=(114, 114, 114))
+    np.ascontiguousarray(out[..., ::-1]).tofile(os.path.join(out_dir, f"warp_{k}.rgb"))
+    warps.append(dict(file=f"warp_{k}.rgb", matrix=M.reshape(-1).tolist(), axis_aligned=bool(a == 0.0)))
+with open(os.path.join(out_dir, "warp.json"), "w") as f:
+    json.dump(dict(src_height=sh, src_width=sw, height=h, width=w, input="warp_input.rgb", cases=warps), f, indent=1)
+print("wrote", len(warps), "warp cases")

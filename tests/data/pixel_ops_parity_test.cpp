@@ -1,8 +1,11 @@
-// The HSV gain pass against the reference's own RandomHSV (tests/parity/goldens/data from gen_data.py):
-// ten drawn gain triples on one 64x64 image with rows of ties and extremes, byte for byte, through the
-// 8-pixel vector path and, row by row on a crop 61 pixels wide, the per-pixel tail as well.
+// Augmentation pixel ops against the reference (tests/parity/goldens/data from gen_data.py): the HSV
+// pass against its own RandomHSV (ten drawn gain triples, byte for byte, the vector path on the whole
+// image and the per-pixel tail row by row on a 61-pixel crop), and warp_affine against cv2.warpAffine
+// as random_perspective calls it (axis-aligned matrices byte for byte, rotated ones within 1 level).
 #include <doctest/doctest.h>
 
+#include <array>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -57,5 +60,35 @@ TEST_CASE("HSV augmentation equals the reference's RandomHSV byte for byte") {
       for (int i = 0; i < (w - 3) * 3; ++i) differing += row.px[size_t(i)] != want.row(y)[i];
     }
     CHECK(differing == 0);
+  }
+}
+
+TEST_CASE("warp_affine equals cv2.warpAffine (axis-aligned: byte for byte; rotated: within 1 level)") {
+  std::ifstream meta_file(kDir + "warp.json");
+  REQUIRE(meta_file.good());
+  const nlohmann::json meta = nlohmann::json::parse(meta_file);
+  const int sh = meta["src_height"], sw = meta["src_width"], h = meta["height"], w = meta["width"];
+  Image src(sh, sw);
+  src.px = read_bytes(meta["input"]);
+  REQUIRE(src.px.size() == size_t(sh) * sw * 3);
+  for (const auto& c : meta["cases"]) {
+    const std::string file = c["file"];
+    CAPTURE(file);
+    const std::vector<uint8_t> expected = read_bytes(file);
+    std::array<double, 6> M{};
+    for (int i = 0; i < 6; ++i) M[size_t(i)] = c["matrix"][size_t(i)];
+    Image out(h, w, 0);
+    warp_affine(src, out, M, 114);
+    int64_t differing = 0, worst = 0;
+    for (size_t i = 0; i < out.px.size(); ++i) {
+      differing += out.px[i] != expected[i];
+      worst = std::max<int64_t>(worst, std::abs(int(out.px[i]) - int(expected[i])));
+    }
+    if (c["axis_aligned"]) {
+      CHECK(differing == 0);
+    } else {
+      CHECK(worst <= 1);
+      CHECK(differing * 50 <= int64_t(out.px.size()));  // at most 2% of the bytes
+    }
   }
 }
