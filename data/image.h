@@ -39,7 +39,7 @@ Image decode_image(const uint8_t* data, size_t size, const std::string& name);
 // What the predictor needs: the decoded RGB image; its size is the original size.
 Image load_image(const std::string& path);
 
-// Bilinear resize with OpenCV's INTER_LINEAR rule (half-pixel centres, edge replicate).
+// Bilinear resize, byte for byte cv2.resize with INTER_LINEAR (half-pixel centres, edge replicate).
 Image resize_bilinear(const Image& src, int new_h, int new_w);
 
 // The reference's load rule: r = imgsz / max(h, w); when r != 1 the size becomes

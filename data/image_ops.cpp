@@ -1,4 +1,4 @@
-// Geometric single-image operations: OpenCV-style bilinear resize (fixed point, 11-bit weights),
+// Geometric single-image operations: cv2.resize's INTER_LINEAR to the byte (f32 positions, 11-bit weights),
 // the reference's long-side resize rule and letterbox. Defines resize_bilinear, resize_long_side and
 // letterbox of image.h.
 #include <algorithm>
@@ -12,34 +12,43 @@ namespace ye::data {
 namespace {
 
 constexpr int kCoefBits = 11;
-constexpr int kCoefScale = 1 << kCoefBits;
+constexpr float kCoefScale = float(1 << kCoefBits);
 
-// Source index and the two fixed-point weights per destination coordinate (half-pixel centres).
-void linear_taps(int src, int dst, std::vector<int>& idx, std::vector<int>& w0) {
-  idx.resize(dst);
-  w0.resize(dst);
-  double scale = double(src) / dst;
+// Source taps and the two 11-bit weights per destination coordinate as cv2.resize computes them for
+// INTER_LINEAR: the position in f32 (half-pixel centres), each weight rounded on its own (they may
+// not sum to 2048). Horizontally an edge position takes its edge pixel whole; vertically the fraction
+// stays and both taps clamp to the edge row.
+struct LinearTaps {
+  std::vector<int> i0, i1, w0, w1;
+};
+
+LinearTaps linear_taps(int src, int dst, bool zero_fraction_at_edges) {
+  LinearTaps t;
+  t.i0.resize(dst), t.i1.resize(dst), t.w0.resize(dst), t.w1.resize(dst);
+  const double scale = 1.0 / (double(dst) / src);
   for (int d = 0; d < dst; ++d) {
-    double f = (d + 0.5) * scale - 0.5;
+    float f = float((d + 0.5) * scale - 0.5);
     int s = int(std::floor(f));
-    f -= s;
-    if (s < 0) s = 0, f = 0;
-    if (s >= src - 1) s = src - 1, f = 0;
-    idx[d] = s;
-    w0[d] = int(std::lround((1.0 - f) * kCoefScale));
+    f -= float(s);
+    if (zero_fraction_at_edges) {
+      if (s < 0) s = 0, f = 0;
+      if (s >= src - 1) s = src - 1, f = 0;
+    }
+    t.i0[d] = std::clamp(s, 0, src - 1);
+    t.i1[d] = std::clamp(s + 1, 0, src - 1);
+    t.w0[d] = int(std::nearbyint((1.f - f) * kCoefScale));
+    t.w1[d] = int(std::nearbyint(f * kCoefScale));
   }
+  return t;
 }
 
-void horizontal_pass(const uint8_t* src, int src_w, const std::vector<int>& xi, const std::vector<int>& xw,
-                     int* out) {
-  const int dw = int(xi.size());
-  for (int x = 0; x < dw; ++x) {
-    const uint8_t* p = src + 3 * xi[x];
-    const uint8_t* q = xi[x] + 1 < src_w ? p + 3 : p;
-    int a = xw[x], b = kCoefScale - a;
-    out[3 * x + 0] = p[0] * a + q[0] * b;
-    out[3 * x + 1] = p[1] * a + q[1] * b;
-    out[3 * x + 2] = p[2] * a + q[2] * b;
+void horizontal_pass(const uint8_t* src, const LinearTaps& x, int* out) {
+  const int dw = int(x.i0.size());
+  for (int d = 0; d < dw; ++d) {
+    const uint8_t* p = src + 3 * x.i0[d];
+    const uint8_t* q = src + 3 * x.i1[d];
+    const int a = x.w0[d], b = x.w1[d];
+    for (int c = 0; c < 3; ++c) out[3 * d + c] = p[c] * a + q[c] * b;
   }
 }
 
@@ -48,9 +57,7 @@ void horizontal_pass(const uint8_t* src, int src_w, const std::vector<int>& xi, 
 Image resize_bilinear(const Image& src, int new_h, int new_w) {
   YE_CHECK(!src.empty() && new_h > 0 && new_w > 0, "resize_bilinear: bad size ", new_h, "x", new_w);
   if (new_h == src.h && new_w == src.w) return src;
-  std::vector<int> xi, xw, yi, yw;
-  linear_taps(src.w, new_w, xi, xw);
-  linear_taps(src.h, new_h, yi, yw);
+  const LinearTaps xt = linear_taps(src.w, new_w, true), yt = linear_taps(src.h, new_h, false);
   Image out(new_h, new_w);
   const int n = new_w * 3;
   std::vector<int> rows(2 * size_t(n));
@@ -58,23 +65,25 @@ Image resize_bilinear(const Image& src, int new_h, int new_w) {
   int* r1 = rows.data() + n;
   int have0 = -1, have1 = -1;
   for (int y = 0; y < new_h; ++y) {
-    int s0 = yi[y], s1 = std::min(s0 + 1, src.h - 1);
+    const int s0 = yt.i0[y], s1 = yt.i1[y];
     if (have0 != s0) {
       if (have1 == s0) {
         std::swap(r0, r1);
         std::swap(have0, have1);
       } else {
-        horizontal_pass(src.row(s0), src.w, xi, xw, r0);
+        horizontal_pass(src.row(s0), xt, r0);
         have0 = s0;
       }
     }
     if (have1 != s1) {
-      horizontal_pass(src.row(s1), src.w, xi, xw, r1);
+      horizontal_pass(src.row(s1), xt, r1);
       have1 = s1;
     }
-    const int a = yw[y], b = kCoefScale - a;
+    // OpenCV's 8-bit vertical step: both rows scaled down by 16, each product by 65536, then rounded.
+    const int a = yt.w0[y], b = yt.w1[y];
     uint8_t* d = out.row(y);
-    for (int i = 0; i < n; ++i) d[i] = uint8_t((r0[i] * a + r1[i] * b + (1 << 21)) >> 22);
+    for (int i = 0; i < n; ++i)
+      d[i] = uint8_t(std::clamp((((a * (r0[i] >> 4)) >> 16) + ((b * (r1[i] >> 4)) >> 16) + 2) >> 2, 0, 255));
   }
   return out;
 }

@@ -1,7 +1,8 @@
 // Augmentation pixel ops against the reference (tests/parity/goldens/data from gen_data.py): the HSV
 // pass against its own RandomHSV (ten drawn gain triples, byte for byte, the vector path on the whole
-// image and the per-pixel tail row by row on a 61-pixel crop), and warp_affine against cv2.warpAffine
-// as random_perspective calls it (axis-aligned matrices byte for byte, rotated ones within 1 level).
+// image and the per-pixel tail row by row on a 61-pixel crop), warp_affine against cv2.warpAffine as
+// random_perspective calls it (axis-aligned matrices byte for byte, rotated ones within 1 level) and
+// resize_bilinear against cv2.resize with INTER_LINEAR (byte for byte, up and down).
 #include <doctest/doctest.h>
 
 #include <array>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "data/image.h"
 #include "data/pixel_ops.h"
 
 using namespace ye::data;
@@ -90,5 +92,24 @@ TEST_CASE("warp_affine equals cv2.warpAffine (axis-aligned: byte for byte; rotat
       CHECK(worst <= 1);
       CHECK(differing * 50 <= int64_t(out.px.size()));  // at most 2% of the bytes
     }
+  }
+}
+
+TEST_CASE("resize_bilinear equals cv2.resize with INTER_LINEAR byte for byte") {
+  std::ifstream meta_file(kDir + "resize.json");
+  REQUIRE(meta_file.good());
+  const nlohmann::json meta = nlohmann::json::parse(meta_file);
+  Image src(meta["src_height"], meta["src_width"]);
+  src.px = read_bytes(meta["input"]);
+  REQUIRE(src.px.size() == size_t(src.h) * src.w * 3);
+  for (const auto& c : meta["cases"]) {
+    const std::string file = c["file"];
+    CAPTURE(file);
+    const Image out = resize_bilinear(src, c["height"], c["width"]);
+    const std::vector<uint8_t> expected = read_bytes(file);
+    REQUIRE(out.px.size() == expected.size());
+    int64_t differing = 0;
+    for (size_t i = 0; i < expected.size(); ++i) differing += out.px[i] != expected[i];
+    CHECK(differing == 0);
   }
 }

@@ -2,7 +2,8 @@
 # i.e. OpenCV's 8-bit BGR<->HSV through cv2.cvtColor and its LUTs) on one 64x64 image for ten drawn gain
 # triples (hsv_input.rgb, hsv_<k>.rgb, hsv.json), and cv2.warpAffine as random_perspective calls it
 # (bilinear, border 114) from a 96x80 image for axis-aligned and rotated matrices (warp_input.rgb,
-# warp_<k>.rgb, warp.json). Raw RGB bytes, row-major. Run with the parity venv: python tests/parity/gen_data.py
+# warp_<k>.rgb, warp.json), and cv2.resize with INTER_LINEAR, as load_image and LetterBox call it, of
+# the same image to six sizes up and down (resize_<k>.rgb, resize.json). Raw RGB bytes, row-major. Run with the parity venv: python tests/parity/gen_data.py
 import json, os
 import cv2
 import numpy as np
@@ -53,3 +54,14 @@ for k in range(8):
 with open(os.path.join(out_dir, "warp.json"), "w") as f:
     json.dump(dict(src_height=sh, src_width=sw, height=h, width=w, input="warp_input.rgb", cases=warps), f, indent=1)
 print("wrote", len(warps), "warp cases")
+
+# resize: cv2.resize(im, (w, h), interpolation=cv2.INTER_LINEAR).
+sizes = [(64, 77), (40, 48), (53, 31), (120, 144), (97, 160), (81, 95)]
+resizes = []
+for k, (rh, rw) in enumerate(sizes):
+    out = cv2.resize(np.ascontiguousarray(src[..., ::-1]), (rw, rh), interpolation=cv2.INTER_LINEAR)
+    np.ascontiguousarray(out[..., ::-1]).tofile(os.path.join(out_dir, f"resize_{k}.rgb"))
+    resizes.append(dict(file=f"resize_{k}.rgb", height=rh, width=rw))
+with open(os.path.join(out_dir, "resize.json"), "w") as f:
+    json.dump(dict(src_height=sh, src_width=sw, input="warp_input.rgb", cases=resizes), f, indent=1)
+print("wrote", len(resizes), "resize cases")
