@@ -1,11 +1,12 @@
 // Augmentation pixel ops against the reference (tests/parity/goldens/data from gen_data.py): the HSV
 // pass against its own RandomHSV (ten drawn gain triples, byte for byte, the vector path on the whole
 // image and the per-pixel tail row by row on a 61-pixel crop), warp_affine against cv2.warpAffine as
-// random_perspective calls it (axis-aligned matrices byte for byte, rotated ones within 1 level) and
-// resize_bilinear against cv2.resize with INTER_LINEAR (byte for byte, up and down).
+// random_perspective calls it (axis-aligned matrices byte for byte, rotated ones within 1 level),
+// resize_bilinear against cv2.resize with INTER_LINEAR and load_image against cv2.imread (coco8).
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -111,5 +112,23 @@ TEST_CASE("resize_bilinear equals cv2.resize with INTER_LINEAR byte for byte") {
     int64_t differing = 0;
     for (size_t i = 0; i < expected.size(); ++i) differing += out.px[i] != expected[i];
     CHECK(differing == 0);
+  }
+}
+
+TEST_CASE("load_image decodes the coco8 JPEGs to the bytes cv2.imread gives") {
+  std::ifstream meta_file(kDir + "decode.json");
+  REQUIRE(meta_file.good());
+  const nlohmann::json meta = nlohmann::json::parse(meta_file);
+  for (const auto& c : meta["images"]) {
+    const std::string name = c["image"];
+    CAPTURE(name);
+    const Image img = load_image(std::string(YE_SOURCE_DIR) + "/../shared/datasets/coco8/images/" + name);
+    CHECK(img.h == c["height"].get<int>());
+    CHECK(img.w == c["width"].get<int>());
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (uint8_t b : img.px) h = (h ^ b) * 0x100000001B3ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    CHECK(std::string(hex) == c["fnv1a64"].get<std::string>());
   }
 }

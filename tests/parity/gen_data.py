@@ -3,7 +3,8 @@
 # triples (hsv_input.rgb, hsv_<k>.rgb, hsv.json), and cv2.warpAffine as random_perspective calls it
 # (bilinear, border 114) from a 96x80 image for axis-aligned and rotated matrices (warp_input.rgb,
 # warp_<k>.rgb, warp.json), and cv2.resize with INTER_LINEAR, as load_image and LetterBox call it, of
-# the same image to six sizes up and down (resize_<k>.rgb, resize.json). Raw RGB bytes, row-major. Run with the parity venv: python tests/parity/gen_data.py
+# the same image to six sizes up and down (resize_<k>.rgb, resize.json); and cv2.imread of the coco8
+# images as FNV-1a 64 hashes of their RGB bytes (decode.json). Raw RGB bytes, row-major. Run with the parity venv: python tests/parity/gen_data.py
 import json, os
 import cv2
 import numpy as np
@@ -65,3 +66,23 @@ for k, (rh, rw) in enumerate(sizes):
 with open(os.path.join(out_dir, "resize.json"), "w") as f:
     json.dump(dict(src_height=sh, src_width=sw, input="warp_input.rgb", cases=resizes), f, indent=1)
 print("wrote", len(resizes), "resize cases")
+
+# decode: cv2.imread (BGR) of every coco8 image, as RGB bytes hashed with FNV-1a 64.
+def fnv1a64(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+coco8 = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "datasets", "coco8", "images")
+decoded = []
+for split in ("train", "val"):
+    for name in sorted(os.listdir(os.path.join(coco8, split))):
+        im = cv2.imread(os.path.join(coco8, split, name))
+        rgb = np.ascontiguousarray(im[..., ::-1])
+        decoded.append(dict(image=f"{split}/{name}", height=rgb.shape[0], width=rgb.shape[1],
+                            fnv1a64=f"{fnv1a64(rgb.tobytes()):016x}"))
+with open(os.path.join(out_dir, "decode.json"), "w") as f:
+    json.dump(dict(dataset="shared/datasets/coco8/images", images=decoded), f, indent=1)
+print("hashed", len(decoded), "decoded images")
