@@ -1,6 +1,6 @@
 // Pixel loops of augmentation (see pixel_ops.h). Affine warp: source positions in double from the
 // inverse as cv2.warpAffine forms it, f32 fractions, FMA lerps rounded half to even (cv2's bilinear);
-// axis-aligned interiors two pixels per AVX2 register. Perspective warp: 1/32 px positions, integer taps.
+// axis-aligned interiors two pixels per AVX2 register. Perspective warp: the same taps at X / W.
 #include "data/pixel_ops.h"
 
 #include <algorithm>
@@ -17,35 +17,6 @@
 namespace ye::data {
 namespace {
 
-constexpr int kInterBits = 5, kInterTab = 1 << kInterBits;  // 32 sub-pixel positions (perspective warp)
-
-inline void sample_bilinear(const Image& src, int ix, int iy, int fx, int fy, uint8_t border, uint8_t* out) {
-  const int w00 = (kInterTab - fx) * (kInterTab - fy), w01 = fx * (kInterTab - fy);
-  const int w10 = (kInterTab - fx) * fy, w11 = fx * fy;
-  if (unsigned(ix) < unsigned(src.w - 1) && unsigned(iy) < unsigned(src.h - 1)) {
-    const uint8_t* p = src.row(iy) + 3 * ix;
-    const uint8_t* q = p + size_t(src.w) * 3;
-    out[0] = uint8_t((p[0] * w00 + p[3] * w01 + q[0] * w10 + q[3] * w11 + 512) >> 10);
-    out[1] = uint8_t((p[1] * w00 + p[4] * w01 + q[1] * w10 + q[4] * w11 + 512) >> 10);
-    out[2] = uint8_t((p[2] * w00 + p[5] * w01 + q[2] * w10 + q[5] * w11 + 512) >> 10);
-    return;
-  }
-  if (ix < -1 || iy < -1 || ix >= src.w || iy >= src.h) {
-    out[0] = out[1] = out[2] = border;
-    return;
-  }
-  const uint8_t bval[3] = {border, border, border};
-  auto at = [&](int x, int y) -> const uint8_t* {
-    return (x >= 0 && y >= 0 && x < src.w && y < src.h) ? src.row(y) + 3 * x : bval;
-  };
-  const uint8_t *a = at(ix, iy), *b = at(ix + 1, iy), *c = at(ix, iy + 1), *d = at(ix + 1, iy + 1);
-  for (int k = 0; k < 3; ++k) out[k] = uint8_t((a[k] * w00 + b[k] * w01 + c[k] * w10 + d[k] * w11 + 512) >> 10);
-}
-
-}  // namespace
-
-namespace {
-
 // One output pixel of the affine warp from source position (sx, sy): the four taps (outside ones read
 // `border`), lerps in f32 with fused multiply-adds along x then y, rounded half to even.
 struct AffineTap {
@@ -55,7 +26,7 @@ struct AffineTap {
 
 inline AffineTap affine_tap(double s) {
   const double i = std::floor(s);
-  return {int(std::clamp(i, -2.0, 1e9)), float(s - i)};
+  return {i >= -2.0 ? int(std::min(i, 1e9)) : -2, float(s - i)};  // NaN and far positions: outside
 }
 
 inline uint8_t lerp_round(float p00, float p01, float p10, float p11, float fx, float fy) {
@@ -162,7 +133,7 @@ void warp_affine(const Image& src, Image& dst, const std::array<double, 6>& M, u
 }
 
 void warp_perspective(const Image& src, Image& dst, const std::array<double, 9>& M, uint8_t border) {
-  // Inverse via the adjugate.
+  // Inverse via the adjugate; positions X / W in double, then the affine warp's taps and lerps.
   const double* m = M.data();
   double inv[9] = {m[4] * m[8] - m[5] * m[7], m[2] * m[7] - m[1] * m[8], m[1] * m[5] - m[2] * m[4],
                    m[5] * m[6] - m[3] * m[8], m[0] * m[8] - m[2] * m[6], m[2] * m[3] - m[0] * m[5],
@@ -174,16 +145,9 @@ void warp_perspective(const Image& src, Image& dst, const std::array<double, 9>&
     uint8_t* out = dst.row(y);
     for (int x = 0; x < dst.w; ++x) {
       double w = inv[6] * x + inv[7] * y + inv[8];
-      w = w != 0 ? double(kInterTab) / w : 0.0;
-      double fx = (inv[0] * x + inv[1] * y + inv[2]) * w, fy = (inv[3] * x + inv[4] * y + inv[5]) * w;
-      fx = std::clamp(fx, -1e8, 1e8), fy = std::clamp(fy, -1e8, 1e8);
-      const long X = std::lround(fx), Y = std::lround(fy);
-      const long ix = X >> kInterBits, iy = Y >> kInterBits;
-      if (ix < -2 || iy < -2 || ix > src.w + 1 || iy > src.h + 1) {
-        out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = border;
-        continue;
-      }
-      sample_bilinear(src, int(ix), int(iy), int(X & (kInterTab - 1)), int(Y & (kInterTab - 1)), border, out + 3 * x);
+      w = w != 0 ? 1.0 / w : 0.0;
+      const double sx = (inv[0] * x + inv[1] * y + inv[2]) * w, sy = (inv[3] * x + inv[4] * y + inv[5]) * w;
+      sample_affine(src, affine_tap(sx), affine_tap(sy), border, out + 3 * x);
     }
   }
 }

@@ -12,7 +12,7 @@ namespace ye::data {
 // (byte for byte when M has no rotation or shear, within 1 level otherwise); outside samples read
 // `border`. dst keeps its size.
 void warp_affine(const Image& src, Image& dst, const std::array<double, 6>& M, uint8_t border = 114);
-// Same for a 3x3 homography (row-major).
+// Same for a 3x3 homography (row-major): cv2.warpPerspective's bilinear within 1 level (on ~0.1% of pixels).
 void warp_perspective(const Image& src, Image& dst, const std::array<double, 9>& M, uint8_t border = 114);
 
 // The reference's RandomHSV with drawn gains (each in [-1, 1] times hsv_h/s/v): hue additive

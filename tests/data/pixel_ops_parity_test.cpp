@@ -2,6 +2,7 @@
 // pass against its own RandomHSV (ten drawn gain triples, byte for byte, the vector path on the whole
 // image and the per-pixel tail row by row on a 61-pixel crop), warp_affine against cv2.warpAffine as
 // random_perspective calls it (axis-aligned matrices byte for byte, rotated ones within 1 level),
+// warp_perspective against cv2.warpPerspective (within 1 level),
 // resize_bilinear against cv2.resize with INTER_LINEAR and load_image against cv2.imread (coco8).
 #include <doctest/doctest.h>
 
@@ -93,6 +94,31 @@ TEST_CASE("warp_affine equals cv2.warpAffine (axis-aligned: byte for byte; rotat
       CHECK(worst <= 1);
       CHECK(differing * 50 <= int64_t(out.px.size()));  // at most 2% of the bytes
     }
+  }
+}
+
+TEST_CASE("warp_perspective is within 1 level of cv2.warpPerspective on at most 2% of the bytes") {
+  std::ifstream meta_file(kDir + "perspective.json");
+  REQUIRE(meta_file.good());
+  const nlohmann::json meta = nlohmann::json::parse(meta_file);
+  Image src(meta["src_height"], meta["src_width"]);
+  src.px = read_bytes(meta["input"]);
+  for (const auto& c : meta["cases"]) {
+    const std::string file = c["file"];
+    CAPTURE(file);
+    std::array<double, 9> M{};
+    for (int i = 0; i < 9; ++i) M[size_t(i)] = c["matrix"][size_t(i)];
+    Image out(meta["height"], meta["width"], 0);
+    warp_perspective(src, out, M, 114);
+    const std::vector<uint8_t> expected = read_bytes(file);
+    REQUIRE(out.px.size() == expected.size());
+    int64_t differing = 0, worst = 0;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      differing += out.px[i] != expected[i];
+      worst = std::max<int64_t>(worst, std::abs(int(out.px[i]) - int(expected[i])));
+    }
+    CHECK(worst <= 1);
+    CHECK(differing * 50 <= int64_t(expected.size()));
   }
 }
 

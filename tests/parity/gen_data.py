@@ -3,7 +3,8 @@
 # triples (hsv_input.rgb, hsv_<k>.rgb, hsv.json), and cv2.warpAffine as random_perspective calls it
 # (bilinear, border 114) from a 96x80 image for axis-aligned and rotated matrices (warp_input.rgb,
 # warp_<k>.rgb, warp.json), and cv2.resize with INTER_LINEAR, as load_image and LetterBox call it, of
-# the same image to six sizes up and down (resize_<k>.rgb, resize.json); and cv2.imread of the coco8
+# the same image to six sizes up and down (resize_<k>.rgb, resize.json); cv2.warpPerspective as
+# random_perspective calls it when perspective > 0 (perspective_<k>.rgb, perspective.json); and cv2.imread of the coco8
 # images as FNV-1a 64 hashes of their RGB bytes (decode.json). Raw RGB bytes, row-major. Run with the parity venv: python tests/parity/gen_data.py
 import json, os
 import cv2
@@ -66,6 +67,23 @@ for k, (rh, rw) in enumerate(sizes):
 with open(os.path.join(out_dir, "resize.json"), "w") as f:
     json.dump(dict(src_height=sh, src_width=sw, input="warp_input.rgb", cases=resizes), f, indent=1)
 print("wrote", len(resizes), "resize cases")
+
+# warpPerspective: forward 3x3 homographies (translation x scale x perspective), border 114.
+persp = []
+for k in range(3):
+    P = np.eye(3)
+    P[2, 0], P[2, 1] = rng.uniform(-0.004, 0.004, 2)
+    S = np.diag([rng.uniform(0.5, 1.4)] * 2 + [1.0])
+    T = np.eye(3)
+    T[0, 2], T[1, 2] = rng.uniform(-20, 20, 2)
+    M = T @ S @ P
+    out = cv2.warpPerspective(np.ascontiguousarray(src[..., ::-1]), M, dsize=(w, h), borderValue=(114, 114, 114))
+    np.ascontiguousarray(out[..., ::-1]).tofile(os.path.join(out_dir, f"perspective_{k}.rgb"))
+    persp.append(dict(file=f"perspective_{k}.rgb", matrix=M.reshape(-1).tolist()))
+with open(os.path.join(out_dir, "perspective.json"), "w") as f:
+    json.dump(dict(src_height=sh, src_width=sw, height=h, width=w, input="warp_input.rgb", cases=persp), f, indent=1)
+print("wrote", len(persp), "perspective cases")
+
 
 # decode: cv2.imread (BGR) of every coco8 image, as RGB bytes hashed with FNV-1a 64.
 def fnv1a64(data):
