@@ -47,9 +47,12 @@ void check_equal(C2f& block, const Shape& in, int64_t c2) {
   Tensor gup = test::random_uniform(Shape{in[0], in[1], in[2], c2}, test::fresh_seed());
   const Run a = run(block, x, gup, true), b = run(block, x, gup, false);
   CHECK(a.y == b.y);
-  test::check_close(a.gx, b.gx, 1e-6, 1e-5, "input gradient");
+  // Gradients: the same terms summed in another order (strided BN rows, fused residual, slice
+  // accumulation), and BN backward's centred sums over 60 values amplify f32 rounding to ~5e-6 on
+  // values ~0.1 (seen in 1 run of 10 at 1e-6 + 1e-5 relative); a wrong slice or a missed term is O(1).
+  test::check_close(a.gx, b.gx, 2e-5, 1e-4, "input gradient");
   REQUIRE(a.gparams.size() == b.gparams.size());
-  for (size_t i = 0; i < a.gparams.size(); ++i) test::check_close(a.gparams[i], b.gparams[i], 1e-6, 1e-5, "param");
+  for (size_t i = 0; i < a.gparams.size(); ++i) test::check_close(a.gparams[i], b.gparams[i], 2e-5, 1e-4, "param");
 }
 }  // namespace
 
