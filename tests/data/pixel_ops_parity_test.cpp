@@ -29,6 +29,34 @@ std::vector<uint8_t> read_bytes(const std::string& name) {
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
+nlohmann::json read_meta(const std::string& name) {
+  std::ifstream f(kDir + name);
+  REQUIRE_MESSAGE(f.good(), "missing golden ", kDir + name);
+  return nlohmann::json::parse(f);
+}
+
+// The golden's source image of (src_height, src_width).
+Image read_source(const nlohmann::json& meta) {
+  Image src(meta["src_height"], meta["src_width"]);
+  src.px = read_bytes(meta["input"]);
+  REQUIRE(src.px.size() == size_t(src.h) * src.w * 3);
+  return src;
+}
+
+struct ByteDiff {
+  int64_t differing = 0, worst = 0;
+};
+
+ByteDiff diff(const std::vector<uint8_t>& ours, const std::vector<uint8_t>& expected) {
+  REQUIRE(ours.size() == expected.size());
+  ByteDiff d;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    d.differing += ours[i] != expected[i];
+    d.worst = std::max<int64_t>(d.worst, std::abs(int(ours[i]) - int(expected[i])));
+  }
+  return d;
+}
+
 // Columns [0, w) of every row of an (h, full_w) image.
 Image crop_width(const std::vector<uint8_t>& px, int h, int full_w, int w) {
   Image out(h, w);
@@ -39,9 +67,7 @@ Image crop_width(const std::vector<uint8_t>& px, int h, int full_w, int w) {
 }  // namespace
 
 TEST_CASE("HSV augmentation equals the reference's RandomHSV byte for byte") {
-  std::ifstream meta_file(kDir + "hsv.json");
-  REQUIRE(meta_file.good());
-  const nlohmann::json meta = nlohmann::json::parse(meta_file);
+  const nlohmann::json meta = read_meta("hsv.json");
   const int h = meta["height"], w = meta["width"];
   const std::vector<uint8_t> input = read_bytes(meta["input"]);
   REQUIRE(input.size() == size_t(h) * w * 3);
@@ -51,58 +77,44 @@ TEST_CASE("HSV augmentation equals the reference's RandomHSV byte for byte") {
     const std::vector<uint8_t> expected = read_bytes(file);
     Image img = crop_width(input, h, w, w);
     apply_hsv_gains(img, c["gain_h"], c["gain_s"], c["gain_v"]);
-    int64_t differing = 0;
-    for (size_t i = 0; i < img.px.size(); ++i) differing += img.px[i] != expected[i];
-    CHECK(differing == 0);
+    CHECK(diff(img.px, expected).differing == 0);
     // Each row alone, 61 pixels wide: 56 through the vector path, the last 5 per pixel.
     const Image crop = crop_width(input, h, w, w - 3), want = crop_width(expected, h, w, w - 3);
-    differing = 0;
+    Image rows(h, w - 3);
     for (int y = 0; y < h; ++y) {
       Image row(1, w - 3);
       std::copy_n(crop.row(y), size_t(w - 3) * 3, row.row(0));
       apply_hsv_gains(row, c["gain_h"], c["gain_s"], c["gain_v"]);
-      for (int i = 0; i < (w - 3) * 3; ++i) differing += row.px[size_t(i)] != want.row(y)[i];
+      std::copy_n(row.row(0), size_t(w - 3) * 3, rows.row(y));
     }
-    CHECK(differing == 0);
+    CHECK(diff(rows.px, want.px).differing == 0);
   }
 }
 
 TEST_CASE("warp_affine equals cv2.warpAffine (axis-aligned: byte for byte; rotated: within 1 level)") {
-  std::ifstream meta_file(kDir + "warp.json");
-  REQUIRE(meta_file.good());
-  const nlohmann::json meta = nlohmann::json::parse(meta_file);
-  const int sh = meta["src_height"], sw = meta["src_width"], h = meta["height"], w = meta["width"];
-  Image src(sh, sw);
-  src.px = read_bytes(meta["input"]);
-  REQUIRE(src.px.size() == size_t(sh) * sw * 3);
+  const nlohmann::json meta = read_meta("warp.json");
+  const Image src = read_source(meta);
   for (const auto& c : meta["cases"]) {
     const std::string file = c["file"];
     CAPTURE(file);
     const std::vector<uint8_t> expected = read_bytes(file);
     std::array<double, 6> M{};
     for (int i = 0; i < 6; ++i) M[size_t(i)] = c["matrix"][size_t(i)];
-    Image out(h, w, 0);
+    Image out(meta["height"], meta["width"], 0);
     warp_affine(src, out, M, 114);
-    int64_t differing = 0, worst = 0;
-    for (size_t i = 0; i < out.px.size(); ++i) {
-      differing += out.px[i] != expected[i];
-      worst = std::max<int64_t>(worst, std::abs(int(out.px[i]) - int(expected[i])));
-    }
+    const ByteDiff d = diff(out.px, expected);
     if (c["axis_aligned"]) {
-      CHECK(differing == 0);
+      CHECK(d.differing == 0);
     } else {
-      CHECK(worst <= 1);
-      CHECK(differing * 50 <= int64_t(out.px.size()));  // at most 2% of the bytes
+      CHECK(d.worst <= 1);
+      CHECK(d.differing * 50 <= int64_t(out.px.size()));  // at most 2% of the bytes
     }
   }
 }
 
 TEST_CASE("warp_perspective is within 1 level of cv2.warpPerspective on at most 2% of the bytes") {
-  std::ifstream meta_file(kDir + "perspective.json");
-  REQUIRE(meta_file.good());
-  const nlohmann::json meta = nlohmann::json::parse(meta_file);
-  Image src(meta["src_height"], meta["src_width"]);
-  src.px = read_bytes(meta["input"]);
+  const nlohmann::json meta = read_meta("perspective.json");
+  const Image src = read_source(meta);
   for (const auto& c : meta["cases"]) {
     const std::string file = c["file"];
     CAPTURE(file);
@@ -110,41 +122,25 @@ TEST_CASE("warp_perspective is within 1 level of cv2.warpPerspective on at most 
     for (int i = 0; i < 9; ++i) M[size_t(i)] = c["matrix"][size_t(i)];
     Image out(meta["height"], meta["width"], 0);
     warp_perspective(src, out, M, 114);
-    const std::vector<uint8_t> expected = read_bytes(file);
-    REQUIRE(out.px.size() == expected.size());
-    int64_t differing = 0, worst = 0;
-    for (size_t i = 0; i < expected.size(); ++i) {
-      differing += out.px[i] != expected[i];
-      worst = std::max<int64_t>(worst, std::abs(int(out.px[i]) - int(expected[i])));
-    }
-    CHECK(worst <= 1);
-    CHECK(differing * 50 <= int64_t(expected.size()));
+    const ByteDiff d = diff(out.px, read_bytes(file));
+    CHECK(d.worst <= 1);
+    CHECK(d.differing * 50 <= int64_t(out.px.size()));
   }
 }
 
 TEST_CASE("resize_bilinear equals cv2.resize with INTER_LINEAR byte for byte") {
-  std::ifstream meta_file(kDir + "resize.json");
-  REQUIRE(meta_file.good());
-  const nlohmann::json meta = nlohmann::json::parse(meta_file);
-  Image src(meta["src_height"], meta["src_width"]);
-  src.px = read_bytes(meta["input"]);
-  REQUIRE(src.px.size() == size_t(src.h) * src.w * 3);
+  const nlohmann::json meta = read_meta("resize.json");
+  const Image src = read_source(meta);
   for (const auto& c : meta["cases"]) {
     const std::string file = c["file"];
     CAPTURE(file);
     const Image out = resize_bilinear(src, c["height"], c["width"]);
-    const std::vector<uint8_t> expected = read_bytes(file);
-    REQUIRE(out.px.size() == expected.size());
-    int64_t differing = 0;
-    for (size_t i = 0; i < expected.size(); ++i) differing += out.px[i] != expected[i];
-    CHECK(differing == 0);
+    CHECK(diff(out.px, read_bytes(file)).differing == 0);
   }
 }
 
 TEST_CASE("load_image decodes the coco8 JPEGs to the bytes cv2.imread gives") {
-  std::ifstream meta_file(kDir + "decode.json");
-  REQUIRE(meta_file.good());
-  const nlohmann::json meta = nlohmann::json::parse(meta_file);
+  const nlohmann::json meta = read_meta("decode.json");
   for (const auto& c : meta["images"]) {
     const std::string name = c["image"];
     CAPTURE(name);

@@ -31,12 +31,21 @@ std::chrono::milliseconds heartbeat_timeout_from_env() {
   return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
 }
 
-std::string describe_process(pid_t pid) {
+std::vector<std::string> proc_stat_fields(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  size_t close = text.rfind(')');
-  if (close == std::string::npos || close + 2 >= text.size()) return "state unknown (no /proc entry)";
-  char state = text[close + 2];
+  const size_t close = text.rfind(')');  // the command name may hold spaces and parentheses
+  std::vector<std::string> fields;
+  if (close == std::string::npos) return fields;
+  std::istringstream rest(text.substr(close + 1));
+  for (std::string f; rest >> f;) fields.push_back(f);
+  return fields;
+}
+
+std::string describe_process(pid_t pid) {
+  const std::vector<std::string> fields = proc_stat_fields(pid);
+  if (fields.empty() || fields[0].empty()) return "state unknown (no /proc entry)";
+  const char state = fields[0][0];
   const char* word = state == 'T' || state == 't' ? "stopped"
                      : state == 'S'               ? "sleeping"
                      : state == 'D'               ? "in uninterruptible wait"

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "yolo/train/activity.h"
 
@@ -24,6 +25,10 @@ inline constexpr std::chrono::milliseconds kDefaultHeartbeatTimeout{30000};
 
 // YE_HEARTBEAT_TIMEOUT in seconds (at least 1), else the default; a malformed value throws, naming it.
 std::chrono::milliseconds heartbeat_timeout_from_env();
+
+// The fields of /proc/<pid>/stat after the command name, from field 3 (the state) on; empty when the
+// process or its entry is gone.
+std::vector<std::string> proc_stat_fields(pid_t pid);
 
 // "state T (stopped)", "state S (sleeping) in <wchan>": what /proc says a process is doing.
 std::string describe_process(pid_t pid);

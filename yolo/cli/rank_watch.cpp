@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <type_traits>
 
@@ -45,16 +44,10 @@ int64_t steady_ns(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
+// Field 22 of /proc/<pid>/stat (the start time in clock ticks), or -1.
 int64_t start_ticks_of(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  size_t close = text.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(text.substr(close + 1));
-  std::string field;
-  for (int i = 3; i <= 22 && fields >> field; ++i)
-    if (i == 22) return std::strtoll(field.c_str(), nullptr, 10);
-  return -1;
+  const std::vector<std::string> fields = proc_stat_fields(pid);  // from field 3
+  return fields.size() > 19 ? std::strtoll(fields[19].c_str(), nullptr, 10) : -1;
 }
 
 ProcessIdentity this_process() {
