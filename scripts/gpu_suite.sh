@@ -5,7 +5,8 @@
 # Usage: scripts/gpu_suite.sh [tests] [bench] [suite] [peer] [train] [profile] [ncu] [e2e]   (no argument = tests)
 # DEADLINE=s bounds the whole run (each mode gets what is left; the device's per-call limit); TESTS="engine
 # train" limits tests to those test_<area>_gpu binaries. ncu: the kernel profile of the yolov8s b64 step
-# (no recompute) summed by kernel (kernel_profile.txt, scripts/kernel_profile.py); e2e: bench/e2e/e2e_train.sh.
+# (no recompute) summed by kernel with achieved DRAM GB/s, and each batch-norm launch (NCU_LAUNCHES=re other
+# kernels; kernel_profile.txt, scripts/kernel_profile.py); e2e: bench/e2e/e2e_train.sh.
 # suite: the microbenchmark suite through `yolo bench` (bench.md table + JSON in $OUT/suite; FILTER=re
 # limits the rows, MIN_TIME the timed seconds per row, default 0.03: each repetition also flushes L2 and
 # synchronises, so a row's wall time is several times its timed time; FAMILIES the kernel-family binaries,
@@ -73,9 +74,9 @@ for mode in "${modes[@]}"; do
       done ;;
     ncu)
       timeout "$(left)" env YE_RECOMPUTE=0 ncu --profile-from-start off --clock-control none --cache-control none --csv \
-        --metrics gpu__time_duration.sum .device/bin/bench_train_step --benchmark_filter=BM_train_step_phases/1/64 \
+        --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum .device/bin/bench_train_step --benchmark_filter=BM_train_step_phases/1/64 \
         --benchmark_min_time=0.01 > "$OUT/ncu.csv" 2> "$OUT/ncu.err" || status=1
-      python3 scripts/kernel_profile.py "$OUT/ncu.csv" 60 | tee "$OUT/kernel_profile.txt" | head -30 ;;
+      python3 scripts/kernel_profile.py "$OUT/ncu.csv" 60 "${NCU_LAUNCHES:-stats_|backward_|forward_vec|_final}" | tee "$OUT/kernel_profile.txt" | head -30 ;;
     e2e)
       OUT="$OUT/e2e" EPOCHS=${EPOCHS:-4} timeout "$(left)" bench/e2e/e2e_train.sh || status=1 ;;
   esac
