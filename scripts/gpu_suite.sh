@@ -76,7 +76,8 @@ for mode in "${modes[@]}"; do
       timeout "$(left)" env YE_RECOMPUTE=0 ncu --profile-from-start off --clock-control none --cache-control none --csv \
         --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum .device/bin/bench_train_step --benchmark_filter=BM_train_step_phases/1/64 \
         --benchmark_min_time=0.01 > "$OUT/ncu.csv" 2> "$OUT/ncu.err" || status=1
-      python3 scripts/kernel_profile.py "$OUT/ncu.csv" 60 "${NCU_LAUNCHES:-stats_|backward_|forward_vec|_final}" | tee "$OUT/kernel_profile.txt" | head -30 ;;
+      python3 scripts/kernel_profile.py "$OUT/ncu.csv" 60 "${NCU_LAUNCHES:-stats_|backward_|forward_vec|_final}" > "$OUT/kernel_profile.txt"
+      head -30 "$OUT/kernel_profile.txt" ;;
     e2e)
       OUT="$OUT/e2e" EPOCHS=${EPOCHS:-4} timeout "$(left)" bench/e2e/e2e_train.sh || status=1 ;;
   esac
