@@ -29,28 +29,35 @@ def read_launches(path):
     return list(launches.values())
 
 
+def gbps(nbytes, us):
+    """Achieved GB/s, or None where the bytes were not collected."""
+    return nbytes / (us * 1e3) if nbytes is not None and us > 0 else None
+
+
 def main():
     path = sys.argv[1]
     top = int(sys.argv[2]) if len(sys.argv) > 2 else 40
     pattern = re.compile(sys.argv[3]) if len(sys.argv) > 3 else None
     launches = read_launches(path)
-    total, count, moved = defaultdict(float), defaultdict(int), defaultdict(float)
+    total, count, moved = defaultdict(float), defaultdict(int), {}
     for k in launches:
         total[k["name"]] += k["us"]
         count[k["name"]] += 1
         if k["bytes"] is not None:
-            moved[k["name"]] += k["bytes"]
+            moved[k["name"]] = moved.get(k["name"], 0.0) + k["bytes"]
     grand = sum(total.values())
     print(f"{len(total)} kernels, {len(launches)} launches, {grand / 1e3:.3f} ms in all")
     for name, us in sorted(total.items(), key=lambda kv: -kv[1])[:top]:
-        rate = f" {moved[name] / (us * 1e3):7.0f} GB/s" if name in moved and us > 0 else ""
+        rate = gbps(moved.get(name), us)
+        rate = f" {rate:7.0f} GB/s" if rate is not None else ""
         print(f"{us / 1e3:9.3f} ms {100 * us / grand:5.1f}% {count[name]:6d}x{rate}  {name[:150]}")
     if pattern:
         print(f"\nlaunches matching {pattern.pattern!r} (grid, block, us, MB, GB/s):")
         for k in launches:
             if pattern.search(k["name"]):
                 mb = k["bytes"] / 1e6 if k["bytes"] is not None else float("nan")
-                rate = k["bytes"] / (k["us"] * 1e3) if k["bytes"] is not None and k["us"] > 0 else float("nan")
+                rate = gbps(k["bytes"], k["us"])
+                rate = float("nan") if rate is None else rate
                 print(f"{k['grid']:>16} {k['block']:>12} {k['us']:9.1f} {mb:9.2f} {rate:7.0f}  {k['name'][:90]}")
 
 
