@@ -157,6 +157,9 @@ void BM_train_step_graph(benchmark::State& state) {
   state.counters["graph_nodes"] = double(st.graph_nodes);
   state.counters["recompute"] = st.recompute ? 1 : 0;
   state.counters["graph_GiB"] = double(st.graph_bytes) / double(1ull << 30);
+  state.counters["cache_pool_GiB"] = double(st.graph_cache_bytes) / double(1ull << 30);
+  state.counters["live_peak_GiB"] = double(st.graph_live_peak) / double(1ull << 30);
+  state.counters["planned"] = st.graph_planned ? 1 : 0;
   state.counters["peak_GiB"] = double(mem.peak_bytes_in_use) / double(1ull << 30);
   state.counters["reserved_GiB"] = double(mem.bytes_reserved) / double(1ull << 30);
 }

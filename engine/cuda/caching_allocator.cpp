@@ -28,9 +28,12 @@ void* CachingAllocator::take_cached_locked(int pool, cudaStream_t stream, size_t
 }
 
 void* CachingAllocator::allocate(size_t bytes, cudaStream_t stream) {
-  size_t size = round_size(bytes);
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.num_allocs++;
+  const bool recorded = rec_.pool != 0 && rec_.pool == active_pool_ && stream == rec_.stream;
+  if (recorded && !rec_.tracing)
+    if (void* ptr = allocate_planned_locked(bytes, stream)) return ptr;
+  size_t size = round_size(bytes);
   const int pool = active_pool_;
   void* ptr = take_cached_locked(pool, stream, size);
   if (!ptr && pool != 0) {
@@ -47,6 +50,31 @@ void* CachingAllocator::allocate(size_t bytes, cudaStream_t stream) {
   live_[ptr] = Block{size, stream, pool};
   stats_.bytes_in_use += size;
   stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
+  if (recorded && rec_.tracing) {
+    rec_.index_of[ptr] = rec_.next_index++;
+    rec_.events.push_back(MemoryEvent::alloc(bytes));
+  }
+  return ptr;
+}
+
+void* CachingAllocator::allocate_planned_locked(size_t bytes, cudaStream_t stream) {
+  if (rec_.use.diverged) return nullptr;
+  const bool expected = rec_.cursor < rec_.events.size() && !rec_.events[rec_.cursor].is_free &&
+                        rec_.events[rec_.cursor].bytes == bytes;
+  if (!expected) {
+    rec_.use.diverged = true;
+    return nullptr;
+  }
+  const int64_t i = rec_.next_index++;
+  rec_.cursor++;
+  Arena& arena = arenas_.at(rec_.pool);
+  void* ptr = arena.base + rec_.offsets[i];
+  rec_.index_of[ptr] = i;
+  arena.live++;
+  live_[ptr] = Block{rec_.sizes[i], stream, rec_.pool, rec_.pool};
+  stats_.bytes_in_use += rec_.sizes[i];
+  stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
+  rec_.use.planned++;
   return ptr;
 }
 
@@ -79,12 +107,56 @@ void CachingAllocator::free(void* ptr) {
   Block b = it->second;
   live_.erase(it);
   stats_.bytes_in_use -= b.size;
+  record_free_locked(ptr);
+  if (b.arena != 0) {
+    Arena& arena = arenas_.at(b.arena);
+    arena.live--;
+    if (arena.released && arena.live == 0) free_dead_arenas_locked();
+    return;
+  }
   if (active_pool_ != 0 && b.pool == 0) {
     // Freed during a capture: the graph being recorded may have used it, so it joins the graph's pool.
     b.pool = active_pool_;
     pool_bytes_[b.pool] += b.size;
   }
   cache_[{b.pool, b.stream, b.size}].push_back(ptr);
+}
+
+void CachingAllocator::record_free_locked(void* ptr) {
+  if (rec_.pool == 0) return;
+  auto it = rec_.index_of.find(ptr);
+  if (it == rec_.index_of.end()) return;
+  const int64_t i = it->second;
+  rec_.index_of.erase(it);
+  if (rec_.tracing) {
+    rec_.events.push_back(MemoryEvent::release(i));
+    return;
+  }
+  if (rec_.use.diverged) return;
+  const bool expected = rec_.cursor < rec_.events.size() && rec_.events[rec_.cursor].is_free &&
+                        rec_.events[rec_.cursor].index == i;
+  if (expected) {
+    rec_.cursor++;
+  } else {
+    rec_.use.diverged = true;
+  }
+}
+
+void CachingAllocator::free_dead_arenas_locked() {
+  if (active_pool_ != 0) return;  // no synchronisation inside a capture: the next chance frees them
+  for (auto it = arenas_.begin(); it != arenas_.end();) {
+    if (!it->second.released || it->second.live != 0) {
+      ++it;
+      continue;
+    }
+    if (it->second.base) {
+      YE_CUDA_CHECK(cudaSetDevice(device_));
+      YE_CUDA_CHECK(cudaDeviceSynchronize());  // eager work may still read its last blocks
+      YE_CUDA_CHECK(cudaFree(it->second.base));
+      stats_.bytes_reserved -= it->second.bytes;
+    }
+    it = arenas_.erase(it);
+  }
 }
 
 int CachingAllocator::new_pool_id() {
@@ -99,9 +171,50 @@ void CachingAllocator::begin_pool(int id) {
   active_pool_ = id;
 }
 
-void CachingAllocator::end_pool() {
+void CachingAllocator::begin_traced_pool(int id, cudaStream_t stream) {
+  begin_pool(id);
   std::lock_guard<std::mutex> lock(mutex_);
+  rec_ = Recording{};
+  rec_.pool = id, rec_.stream = stream, rec_.tracing = true;
+}
+
+void CachingAllocator::begin_planned_pool(int id, cudaStream_t stream, const std::vector<MemoryEvent>& trace,
+                                          const MemoryPlan& plan) {
+  size_t allocs = 0;
+  for (const MemoryEvent& e : trace) allocs += e.is_free ? 0 : 1;
+  YE_CHECK(plan.offsets.size() == allocs && plan.sizes.size() == allocs, "CachingAllocator::begin_planned_pool: a plan of ",
+           plan.offsets.size(), " blocks for a trace of ", allocs, " allocations");
+  begin_pool(id);
+  std::lock_guard<std::mutex> lock(mutex_);
+  Arena& arena = arenas_[id];
+  arena.bytes = plan.arena_bytes;
+  if (arena.bytes > 0) {
+    arena.base = static_cast<char*>(malloc_or_retry(arena.bytes, arena.bytes));
+    stats_.bytes_reserved += arena.bytes;
+    pool_bytes_[id] += arena.bytes;
+  }
+  rec_ = Recording{};
+  rec_.pool = id, rec_.stream = stream, rec_.events = trace, rec_.offsets = plan.offsets, rec_.sizes = plan.sizes;
+  rec_.use.arena_bytes = arena.bytes;
+}
+
+void CachingAllocator::end_pool() { end_pool_trace(); }
+
+std::vector<MemoryEvent> CachingAllocator::end_pool_trace() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<MemoryEvent> trace;
+  if (rec_.pool != 0 && rec_.tracing) trace = std::move(rec_.events);
+  if (rec_.pool != 0 && !rec_.tracing) plan_use_[rec_.pool] = rec_.use;
+  rec_ = Recording{};
   active_pool_ = 0;
+  free_dead_arenas_locked();
+  return trace;
+}
+
+CachingAllocator::PlanUse CachingAllocator::plan_use(int id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = plan_use_.find(id);
+  return it == plan_use_.end() ? PlanUse{} : it->second;
 }
 
 void CachingAllocator::release_pool(int id) {
@@ -118,8 +231,12 @@ void CachingAllocator::release_pool(int id) {
     it = cache_.erase(it);
   }
   for (auto& [ptr, block] : live_)
-    if (block.pool == id) block.pool = 0;
+    if (block.pool == id && block.arena == 0) block.pool = 0;
+  auto arena = arenas_.find(id);
+  if (arena != arenas_.end()) arena->second.released = true;
   pool_bytes_.erase(id);
+  plan_use_.erase(id);
+  free_dead_arenas_locked();
 }
 
 size_t CachingAllocator::pool_bytes(int id) const {

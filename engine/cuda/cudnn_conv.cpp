@@ -1,12 +1,17 @@
 // cuDNN convolution plans (descriptors + searched algorithms) per device and the three conv directions.
+// Pointwise convolutions (1x1, stride 1, no padding, one group) are GEMMs over the NHWC rows: the search
+// times that cuBLAS GEMM beside cuDNN's algorithms and keeps the faster (cuDNN picked a generic kernel at
+// ~230 GB/s for Detect's last 1x1 convolutions on an H100).
 #include "engine/cuda/cudnn_conv.h"
 
 #include <array>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <tuple>
 
+#include "engine/cuda/gemm.h"
 #include "kernels/cuda/cuda_check.h"
 
 namespace ye::cuda {
@@ -38,6 +43,7 @@ struct ConvPlan {
   cudnnConvolutionBwdDataAlgo_t bwd_data_algo{};
   cudnnConvolutionBwdFilterAlgo_t bwd_filter_algo{};
   size_t workspace[3] = {0, 0, 0};
+  bool gemm[3] = {false, false, false};  // the direction runs as a cuBLAS GEMM (pointwise only)
 };
 
 class ConvPlanCache {
@@ -125,6 +131,48 @@ const Perf& pick(const Perf* perfs, int count, const char* direction) {
   YE_FAIL("cuDNN found no working ", direction, " convolution algorithm");
 }
 
+bool pointwise(const kernels::ConvGeom& g) {
+  return g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0 && g.groups == 1;
+}
+
+// The three directions of a pointwise convolution as row-major GEMMs over rows = n * h * w:
+// y[rows, o] = x[rows, c] w[o, c]^T, dx[rows, c] = dy[rows, o] w[o, c], dw[o, c] = dy[rows, o]^T x[rows, c].
+void pointwise_gemm(DeviceContext& ctx, const kernels::ConvGeom& g, DType t, int dir, const void* a, const void* b,
+                    void* out) {
+  const int64_t rows = g.n * g.h * g.w;
+  if (dir == 0) gemm_row_major(ctx, t, false, true, rows, g.o, g.c, 1.0f, a, 0, b, 0, 0.0f, out, 0, 1);
+  if (dir == 1) gemm_row_major(ctx, t, false, false, rows, g.c, g.o, 1.0f, a, 0, b, 0, 0.0f, out, 0, 1);
+  if (dir == 2) gemm_row_major(ctx, t, true, false, g.o, g.c, rows, 1.0f, a, 0, b, 0, 0.0f, out, 0, 1);
+}
+
+// Milliseconds per call of the pointwise GEMM (mean of 3 after a warm-up), as cuDNN's search measures.
+float pointwise_gemm_ms(DeviceContext& ctx, const kernels::ConvGeom& g, DType t, int dir, const void* a,
+                        const void* b, void* out) {
+  cudaEvent_t start, stop;
+  YE_CUDA_CHECK(cudaEventCreate(&start));
+  YE_CUDA_CHECK(cudaEventCreate(&stop));
+  pointwise_gemm(ctx, g, t, dir, a, b, out);
+  YE_CUDA_CHECK(cudaEventRecord(start, ctx.stream));
+  for (int i = 0; i < 3; ++i) pointwise_gemm(ctx, g, t, dir, a, b, out);
+  YE_CUDA_CHECK(cudaEventRecord(stop, ctx.stream));
+  YE_CUDA_CHECK(cudaEventSynchronize(stop));
+  float ms = 0;
+  YE_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return ms / 3.0f;
+}
+
+// Whether a pointwise direction runs as the GEMM: YE_CONV_GEMM=1 always, =0 never (A/B and tests),
+// otherwise when the GEMM timed faster than cuDNN's pick.
+bool choose_gemm(DeviceContext& ctx, const kernels::ConvGeom& g, DType t, int dir, const void* a, const void* b,
+                 void* out, float cudnn_ms) {
+  if (!pointwise(g)) return false;
+  const char* mode = std::getenv("YE_CONV_GEMM");
+  if (mode && (mode[0] == '0' || mode[0] == '1')) return mode[0] == '1';
+  return pointwise_gemm_ms(ctx, g, t, dir, a, b, out) < cudnn_ms;
+}
+
 ConvPlan& plan_for(DeviceContext& ctx, const kernels::ConvGeom& g, DType t) {
   bool tf32 = t == DType::f32 && ctx.allow_tf32;
   return plan_cache(ctx.device).get(g, t, tf32);
@@ -145,8 +193,10 @@ void cudnn_conv_forward(DeviceContext& ctx, const kernels::ConvGeom& g, DType t,
     p.fwd_algo = best.algo;
     p.workspace[0] = best.memory;
     YE_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv[0], best.mathType));
+    p.gemm[0] = choose_gemm(ctx, g, t, 0, x, w, y, best.time);
     p.searched[0] = true;
   }
+  if (p.gemm[0]) return pointwise_gemm(ctx, g, t, 0, x, w, y);
   const float one = 1.0f, zero = 0.0f;
   void* ws = p.workspace[0] ? ctx.workspace(p.workspace[0]) : nullptr;
   YE_CUDNN_CHECK(cudnnConvolutionForward(ctx.cudnn, &one, p.x, x, p.w, w, p.conv[0], p.fwd_algo, ws, p.workspace[0],
@@ -167,8 +217,10 @@ void cudnn_conv_backward_data(DeviceContext& ctx, const kernels::ConvGeom& g, DT
     p.bwd_data_algo = best.algo;
     p.workspace[1] = best.memory;
     YE_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv[1], best.mathType));
+    p.gemm[1] = choose_gemm(ctx, g, t, 1, gy, w, gx, best.time);
     p.searched[1] = true;
   }
+  if (p.gemm[1]) return pointwise_gemm(ctx, g, t, 1, gy, w, gx);
   const float one = 1.0f, zero = 0.0f;
   void* ws = p.workspace[1] ? ctx.workspace(p.workspace[1]) : nullptr;
   YE_CUDNN_CHECK(cudnnConvolutionBackwardData(ctx.cudnn, &one, p.w, w, p.y, gy, p.conv[1], p.bwd_data_algo, ws,
@@ -189,8 +241,10 @@ void cudnn_conv_backward_filter(DeviceContext& ctx, const kernels::ConvGeom& g, 
     p.bwd_filter_algo = best.algo;
     p.workspace[2] = best.memory;
     YE_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv[2], best.mathType));
+    p.gemm[2] = choose_gemm(ctx, g, t, 2, gy, x, gw, best.time);
     p.searched[2] = true;
   }
+  if (p.gemm[2]) return pointwise_gemm(ctx, g, t, 2, gy, x, gw);
   const float one = 1.0f, zero = 0.0f;
   void* ws = p.workspace[2] ? ctx.workspace(p.workspace[2]) : nullptr;
   YE_CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p.x, x, p.y, gy, p.conv[2], p.bwd_filter_algo, ws,

@@ -1,7 +1,8 @@
 // cuDNN convolution on NHWC tensors with KRSC filters (ours: (O, kh, kw, C/groups)): forward, backward
 // data and backward filter. Each (shape, dtype, math mode) gets descriptors and, per direction, the
 // algorithm chosen once by cuDNN's measured search (cudnnFind*AlgorithmEx), cached in a per-device
-// ConvPlanCache. f16/bf16 run on tensor cores with f32 accumulation; f32 uses TF32 only when allowed.
+// ConvPlanCache; a pointwise direction may run as a cuBLAS GEMM instead, when that timed faster (or
+// YE_CONV_GEMM=1/0 says). f16/bf16 run on tensor cores with f32 accumulation; f32 uses TF32 only when allowed.
 #pragma once
 #include <cstdint>
 

@@ -58,7 +58,8 @@ void TrainStep::drop_graphs() {
   forward_graph_.reset();
   tail_graph_.reset();
   graph_images_ = Tensor(), graph_targets_ = PaddedTargets();
-  stats_.graph_bytes = stats_.graph_nodes = 0;
+  stats_.graph_bytes = stats_.graph_nodes = stats_.graph_cache_bytes = stats_.graph_live_peak = 0;
+  stats_.graph_planned = false;
 }
 
 void TrainStep::upload(const StepBatch& b) {
@@ -143,6 +144,10 @@ bool TrainStep::record(std::string* why) {
   graph_images_ = images_, graph_targets_ = targets_, graph_recompute_ = stats_.recompute;
   on_graph_shape_ = true;
   stats_.graph_bytes = forward_graph_.pool_bytes() + tail_graph_.pool_bytes();
+  const StepGraph::MemoryPlanStats &fp = forward_graph_.memory_plan(), &tp = tail_graph_.memory_plan();
+  stats_.graph_planned = fp.planned && !fp.diverged;
+  stats_.graph_cache_bytes = fp.cached_pool_bytes + tp.cached_pool_bytes;
+  stats_.graph_live_peak = fp.live_peak_bytes + tp.live_peak_bytes;
   stats_.graph_nodes = forward_graph_.num_nodes() + tail_graph_.num_nodes();
   return true;
 }

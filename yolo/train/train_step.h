@@ -61,6 +61,9 @@ struct TrainStepStats {
   int64_t captures = 0;         // successful recordings
   int64_t recaptures = 0;       // recordings after a shape or capacity change
   size_t graph_bytes = 0;       // device memory reserved by the graphs' pools
+  size_t graph_cache_bytes = 0; // what size-class pools held for the same recordings (before planning)
+  size_t graph_live_peak = 0;   // the recordings' peak of live bytes (the least a plan can hold)
+  bool graph_planned = false;   // the forward graph's pool is a lifetime-planned arena
   size_t graph_nodes = 0;       // nodes of the recorded graphs
   std::string disabled_reason;  // why graphs are off (empty while they are used)
   bool recompute = true;        // the current shape's steps rebuild activations in backward

@@ -9,6 +9,7 @@
 
 #include "engine/allocator.h"
 #include "engine/dist/dist_env.h"
+#include "engine/oom_message.h"
 #include "engine/ops.h"
 #include "yolo/config/devices.h"
 #include "yolo/run/atomic_file.h"
@@ -272,6 +273,13 @@ void Trainer::State::run_epoch(int64_t epoch) {
     if (main_rank && device.is_cuda() && !recompute_reported && !recompute.empty()) {
       recompute_reported = true;
       std::printf("activation recompute: %s\n", recompute.c_str());
+    }
+    const TrainStepStats& ts = train_step->stats();
+    if (main_rank && ts.captures > graphs_reported) {
+      graphs_reported = ts.captures;
+      std::printf("step graph: %zu nodes, pool %s (%s; live peak %s, size-class pool %s)\n", ts.graph_nodes,
+                  human_bytes(ts.graph_bytes).c_str(), ts.graph_planned ? "planned by lifetime" : "size-class cache",
+                  human_bytes(ts.graph_live_peak).c_str(), human_bytes(ts.graph_cache_bytes).c_str());
     }
     if (step) {
       counters.last_opt_step = ni;

@@ -75,6 +75,7 @@ struct Trainer::State {
   TrainActivity* activity = &own_activity;  // phase, epoch and batch for a watcher (report_activity)
   bool mosaic_closed = false;
   bool recompute_reported = false;  // the train step's recompute choice was printed
+  int64_t graphs_reported = 0;      // recordings whose memory was printed
   CheckpointWriter checkpoint_writer;  // the epoch's checkpoint files, written while the next one trains
   std::array<double, 3> epoch_train_loss{};
   double epoch_images_per_s = 0;

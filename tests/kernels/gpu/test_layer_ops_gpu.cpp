@@ -1,10 +1,12 @@
 // CUDA vs CPU for every layer op (conv2d incl. depthwise/groups/stride 2 on odd sizes, batch_norm with
 // and without fused SiLU in training and eval, max_pool2d, upsample, concat, permute, softmax, DFL) on
-// fresh random inputs, forward and gradients, in f32 (TF32 off), f16 and bf16. Outputs come from the
-// caching allocator, which the GPU test main poisons (NaN), so an unwritten element fails.
+// fresh random inputs, forward and gradients, in f32 (TF32 off), f16 and bf16 (pointwise convs both as
+// cuBLAS GEMMs and through cuDNN). Outputs come from the caching allocator, which the GPU test main
+// poisons (NaN), so an unwritten element fails.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include <algorithm>
 #include <numeric>
@@ -67,6 +69,23 @@ TEST_CASE("conv2d CUDA (cuDNN NHWC) matches CPU") {
           [a, bias](const std::vector<Tensor>& v) { return ops::conv2d(v[0], v[1], bias ? v[2] : Tensor(), a); }, in,
           t.dtype, t.atol, t.rtol, "conv2d");
     }
+}
+
+TEST_CASE("pointwise conv2d as a cuBLAS GEMM (YE_CONV_GEMM=1) and through cuDNN (=0) matches CPU") {
+  ops::set_allow_tf32(Device::cuda(0), false);
+  // Shapes of their own (fresh plans, so the setting decides), with a bias, odd row counts, C != O.
+  for (const char* mode : {"1", "0"}) {
+    setenv("YE_CONV_GEMM", mode, 1);
+    const int64_t o = mode[0] == '1' ? 40 : 44;
+    for (const Tol& t : kTols) {
+      INFO("YE_CONV_GEMM=", mode, " dtype ", dtype_name(t.dtype));
+      std::vector<Tensor> in{grad_input({3, 7, 9, 24}), grad_input({o, 1, 1, 24}, -0.3f, 0.3f), grad_input(Shape{o})};
+      test::compare_cuda_to_cpu(
+          [](const std::vector<Tensor>& v) { return ops::conv2d(v[0], v[1], v[2], {1, 0, 1}); }, in, t.dtype, t.atol,
+          t.rtol, "pointwise conv2d");
+    }
+  }
+  unsetenv("YE_CONV_GEMM");
 }
 
 TEST_CASE("conv2d backward on CUDA is bitwise reproducible in f16 (deterministic cuDNN algorithms)") {
