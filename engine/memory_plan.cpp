@@ -28,7 +28,8 @@ MemoryPlan plan_by_lifetime(const std::vector<MemoryEvent>& trace, size_t alignm
   for (size_t t = 0; t < trace.size(); ++t) {
     const MemoryEvent& e = trace[t];
     if (!e.is_free) {
-      plan.sizes.push_back((std::max<size_t>(e.bytes, 1) + alignment - 1) / alignment * alignment);  // no empty blocks: addresses stay distinct
+      // At least one unit: no empty blocks, so live blocks keep distinct addresses.
+      plan.sizes.push_back((std::max<size_t>(e.bytes, 1) + alignment - 1) / alignment * alignment);
       life.push_back({t, trace.size()});
       live += plan.sizes.back();
       plan.live_peak_bytes = std::max(plan.live_peak_bytes, live);
