@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "engine/grad_accumulator.h"
+#include "engine/leaf_grads.h"
 #include "engine/ops.h"
 
 namespace ye {
@@ -59,18 +60,6 @@ void mark_slice_of_input(const Tensor& out, int dim, int64_t start, const Shape&
   meta->grad_fn->slice_of_input = SliceOfInput{dim, start, input_shape};
 }
 
-namespace {
-void accumulate_leaf(AutogradMeta& leaf, const Tensor& g) {
-  if (!leaf.grad.defined()) {
-    leaf.grad = g.clone();
-    return;
-  }
-  YE_CHECK(leaf.grad.shape() == g.shape(), "gradient shape ", g.shape().str(), " does not match leaf grad ",
-           leaf.grad.shape().str());
-  ops::add_(leaf.grad, g);  // converts a low-precision gradient while accumulating
-}
-}  // namespace
-
 void run_backward(const Tensor& root, const Tensor& grad) {
   YE_CHECK(root.requires_grad(), "backward() on a tensor that does not require grad");
   NoGradGuard no_grad;
@@ -80,8 +69,10 @@ void run_backward(const Tensor& root, const Tensor& grad) {
     g = Tensor::full(root.shape(), 1.0f, root.dtype(), root.device());
   }
   auto& meta = *root.impl()->autograd;
+  detail::LeafGrads leaf_grads;
   if (!meta.grad_fn) {
-    accumulate_leaf(meta, g);
+    leaf_grads.add(meta, g);
+    leaf_grads.flush();
     if (meta.on_grad_ready) meta.on_grad_ready();
     return;
   }
@@ -125,8 +116,11 @@ void run_backward(const Tensor& root, const Tensor& grad) {
     for (size_t i = 0; i < node->inputs.size(); ++i) {
       Edge& e = node->inputs[i];
       Tensor gi = i < gin.size() ? gin[i] : Tensor();
-      if (e.leaf && gi.defined()) accumulate_leaf(*e.leaf, gi);
-      if (e.leaf && e.leaf->on_grad_ready && --leaf_deps[e.leaf.get()] == 0) e.leaf->on_grad_ready();
+      if (e.leaf && gi.defined()) leaf_grads.add(*e.leaf, gi);
+      if (e.leaf && e.leaf->on_grad_ready && --leaf_deps[e.leaf.get()] == 0) {
+        leaf_grads.flush();
+        e.leaf->on_grad_ready();
+      }
       if (!e.node) continue;
       Node* next = e.node.get();
       if (as_slice)
@@ -137,6 +131,7 @@ void run_backward(const Tensor& root, const Tensor& grad) {
     }
     node->inputs.clear();
   }
+  leaf_grads.flush();
 }
 
 }  // namespace ye

@@ -7,9 +7,23 @@
 
 namespace ye::detail {
 namespace {
-// Only this pending sum refers to the tensor or its memory, so adding into it is unobservable.
+// Each element at its own address: strides ordered from outer to inner, each at least the extent of
+// the dims inside it (contiguous tensors and channel slices of wider rows; no broadcast or overlap).
+bool non_overlapping(const Tensor& t) {
+  int64_t extent = 1;
+  for (int i = t.ndim() - 1; i >= 0; --i) {
+    if (t.dim(i) == 1) continue;
+    if (t.strides()[i] < extent) return false;
+    extent = t.strides()[i] * t.dim(i);
+  }
+  return true;
+}
+
+// Only this pending sum refers to the tensor or its memory, so adding into it is unobservable. A view
+// qualifies too (the concat gradient's slice for C2f's cv1 output, once the other slices are gone):
+// the bottleneck's half is then added into it in place instead of into a contiguous clone.
 bool exclusively_held(const Tensor& t) {
-  return t.impl_ptr().use_count() == 1 && t.impl()->storage.use_count() == 1 && t.is_contiguous();
+  return t.impl_ptr().use_count() == 1 && t.impl()->storage.use_count() == 1 && non_overlapping(t);
 }
 
 // The contribution of a slice as the narrow op's own backward computes it: zeros around it.

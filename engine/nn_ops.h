@@ -55,8 +55,10 @@ int64_t channel_row_stride(const Tensor& t);
 // ---- pooling / resampling ------------------------------------------------------------------------------
 // Max pooling on NHWC with -inf padding (floor mode); ties pick the first max in (ky, kx) scan order.
 Tensor max_pool2d(const Tensor& x, int kernel, int stride, int pad);
-// Nearest-neighbour x2 upsampling on NHWC: (N, H, W, C) -> (N, 2H, 2W, C).
-Tensor upsample_nearest2x(const Tensor& x);
+// Nearest-neighbour x2 upsampling on NHWC: (N, H, W, C) -> (N, 2H, 2W, C); written into `out` when
+// given (a tensor of that shape without autograd state whose rows may be channel slices of wider rows,
+// e.g. its part of a concat buffer), which is then returned carrying the op.
+Tensor upsample_nearest2x(const Tensor& x, const Tensor& out = Tensor());
 
 // ---- shape ops -----------------------------------------------------------------------------------------
 // Concatenation along `dim` (negative counts from the end; channels of NHWC are dim -1): every input is

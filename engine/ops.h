@@ -59,6 +59,13 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 Tensor cast(const Tensor& x, DType dtype);
 Tensor to(const Tensor& x, Device device);
 Tensor contiguous(const Tensor& x);
+// dtype(x * scale) in one pass (the u8 image batch to the model's input). With row_pad > the last dim,
+// the result is a view of the first channels of rows of row_pad elements whose other elements are zero
+// and reachable through no other tensor; pad_last_dim then widens it without a copy.
+Tensor scaled_cast(const Tensor& x, DType dtype, float scale, int64_t row_pad = 0);
+// x with zeros appended along the last dim up to `padded` (gradient: the first x.dim(-1) of it); a
+// scaled_cast view with that row_pad widens in place.
+Tensor pad_last_dim(const Tensor& x, int64_t padded);
 // Copies src's values into dst (a preallocated destination without autograd state, e.g. a slice of a
 // concat buffer) and returns dst carrying src's history (gradient passed through unchanged).
 Tensor copy_into(const Tensor& dst, const Tensor& src);

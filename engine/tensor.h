@@ -31,6 +31,9 @@ struct TensorImpl {
   Shape strides;
   DType dtype = DType::f32;
   std::shared_ptr<AutogradMeta> autograd;
+  // > 0: this tensor is the first channels of contiguous rows of this many elements, the rest zero and
+  // reachable through no other tensor (ops::scaled_cast). Views do not inherit it.
+  int64_t zero_padded_row = 0;
 };
 
 class Tensor {

@@ -36,6 +36,9 @@ void affine(const float* x, float* y, int64_t n, float mul, float add);
 void pow_scalar(const float* x, float* y, int64_t n, float p);
 // dst (dtype dt, strides layout.stride_b) = convert(src (dtype st, strides layout.stride_a)).
 void copy_convert(const void* src, DType st, void* dst, DType dt, const Strided5& layout);
+// dst row r = scale * src row r (`inner` contiguous elements) followed by zeros up to `padded` elements.
+void scale_pad_rows(const void* src, DType st, void* dst, DType dt, int64_t rows, int64_t inner, int64_t padded,
+                    float scale);
 // out[o, i] = sum_k x[o, k, i] over a contiguous (outer, len, inner) view; double accumulation.
 void sum_axis(const float* x, float* out, int64_t outer, int64_t len, int64_t inner);
 // dst[i] += alpha * src[i]

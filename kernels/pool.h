@@ -16,9 +16,10 @@ struct PoolGeom {
 namespace cpu {
 void max_pool2d_forward(const PoolGeom& g, const float* x, float* y, int32_t* argmax);
 void max_pool2d_backward(const PoolGeom& g, const float* gy, const int32_t* argmax, float* gx);  // gx overwritten
-// x (n, h, w, c) -> y (n, 2h, 2w, c), and gx = sum of each 2x2 block of gy.
-void upsample_nearest2x_forward(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, float* y);
-void upsample_nearest2x_backward(const float* gy, int64_t n, int64_t h, int64_t w, int64_t c, float* gx);
+// x (n, h, w, c) -> y (n, 2h, 2w, c), and gx = sum of each 2x2 block of gy; `row` is the pixel stride
+// of y and gy (c when packed, more for a channel slice of a concat).
+void upsample_nearest2x_forward(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, float* y, int64_t row);
+void upsample_nearest2x_backward(const float* gy, int64_t n, int64_t h, int64_t w, int64_t c, float* gx, int64_t row);
 }  // namespace cpu
 
 }  // namespace ye::kernels

@@ -78,4 +78,6 @@ Tensor Concat::forward_many(const std::vector<Tensor>& xs) { return ops::concat(
 
 Tensor Upsample::forward(const Tensor& x) { return ops::upsample_nearest2x(x); }
 
+Tensor Upsample::forward_into(const Tensor& x, const Tensor& out) { return ops::upsample_nearest2x(x, out); }
+
 }  // namespace ye::layers

@@ -69,6 +69,8 @@ class Concat : public Module {
 class Upsample : public Module {
  public:
   Tensor forward(const Tensor& x) override;  // nearest, scale 2
+  // Into `out` (e.g. its channels of a concat buffer; see ops::upsample_nearest2x).
+  Tensor forward_into(const Tensor& x, const Tensor& out);
 };
 
 }  // namespace ye::layers

@@ -2,11 +2,12 @@
 # The GPU suite, run on a GPU machine from the repository root after scripts/make_device_bundle.sh
 # built .device/ here (carried with the working tree): every GPU test binary, the CUDA benchmarks,
 # and optional end-to-end training runs. Results go to $OUT (default /tmp/ye-gpu-out).
-# Usage: scripts/gpu_suite.sh [tests] [bench] [suite] [peer] [train] [profile] [ncu] [e2e]   (no argument = tests)
+# Usage: scripts/gpu_suite.sh [tests] [bench] [suite] [peer] [train] [profile] [ncu] [ab] [e2e]   (no argument = tests)
 # DEADLINE=s bounds the whole run (each mode gets what is left; the device's per-call limit); TESTS="engine
 # train" limits tests to those test_<area>_gpu binaries. ncu: the kernel profile of the yolov8s b64 step
 # (no recompute) summed by kernel with achieved DRAM GB/s, and each batch-norm launch (NCU_LAUNCHES=re other
-# kernels; kernel_profile.txt, scripts/kernel_profile.py); e2e: bench/e2e/e2e_train.sh.
+# kernels; kernel_profile.txt, scripts/kernel_profile.py); ab: bench_train_step rows under each environment of
+# AB ('|'-separated, '' = default) in turn (ab.txt); e2e: bench/e2e/e2e_train.sh.
 # suite: the microbenchmark suite through `yolo bench` (bench.md table + JSON in $OUT/suite; FILTER=re
 # limits the rows, MIN_TIME the timed seconds per row, default 0.03: each repetition also flushes L2 and
 # synchronises, so a row's wall time is several times its timed time; FAMILIES the kernel-family binaries,
@@ -78,6 +79,18 @@ for mode in "${modes[@]}"; do
         --benchmark_min_time=0.01 > "$OUT/ncu.csv" 2> "$OUT/ncu.err" || status=1
       python3 scripts/kernel_profile.py "$OUT/ncu.csv" 60 "${NCU_LAUNCHES:-stats_|backward_|forward_vec|_final}" > "$OUT/kernel_profile.txt"
       head -30 "$OUT/kernel_profile.txt" ;;
+    ab)
+      # The same bench rows under each environment of AB ("|"-separated, e.g. AB='|YE_CONV_PAD=0|YE_CONV_STRIDED=0';
+      # an empty entry is the default), one after the other on this card: a switch's measured effect.
+      IFS='|' read -r -a settings <<< "${AB:-}"
+      i=0
+      for setting in "${settings[@]}"; do
+        echo "=== ab $i: ${setting:-default}" | tee -a "$OUT/ab.txt"
+        timeout "$(left)" env $setting .device/bin/bench_train_step --benchmark_min_time=${MIN_TIME_BENCH:-0.2} \
+          ${BENCH_FILTER:+--benchmark_filter="$BENCH_FILTER"} > "$OUT/ab_$i.txt" 2>&1 || status=1
+        grep -E "^BM_" "$OUT/ab_$i.txt" | tee -a "$OUT/ab.txt"
+        i=$((i + 1))
+      done ;;
     e2e)
       OUT="$OUT/e2e" EPOCHS=${EPOCHS:-4} timeout "$(left)" bench/e2e/e2e_train.sh || status=1 ;;
   esac

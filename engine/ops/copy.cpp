@@ -94,6 +94,69 @@ Tensor cast(const Tensor& x, DType dtype) {
   return y;
 }
 
+namespace {
+// rows x inner -> rows x padded: scale * src, then zeros (src contiguous, dst contiguous).
+void scale_pad(const Tensor& src, const Tensor& dst, float scale) {
+  const int64_t inner = src.dim(-1), padded = dst.dim(-1), rows = inner ? src.numel() / inner : 0;
+  if (src.device().is_cpu()) {
+    kernels::cpu::scale_pad_rows(src.data(), src.dtype(), dst.data(), dst.dtype(), rows, inner, padded, scale);
+    return;
+  }
+#ifdef YE_WITH_CUDA
+  kernels::cuda::scale_pad_rows(src.data(), src.dtype(), dst.data(), dst.dtype(), rows, inner, padded, scale,
+                                detail::stream(dst));
+#else
+  YE_REQUIRE_CUDA_BUILD(src.device());
+#endif
+}
+
+Shape with_last_dim(Shape s, int64_t n) {
+  s.d[s.n - 1] = n;
+  return s;
+}
+}  // namespace
+
+Tensor scaled_cast(const Tensor& x0, DType dtype, float scale, int64_t row_pad) {
+  YE_CHECK(x0.ndim() >= 1 && !x0.requires_grad(), "scaled_cast: a tensor without autograd state, got ",
+           x0.shape().str());
+  Tensor x = x0.contiguous();
+  const int64_t c = x.dim(-1);
+  if (row_pad <= c) {
+    Tensor y = Tensor::empty(x.shape(), dtype, x.device());
+    scale_pad(x, y, scale);
+    return y;
+  }
+  Tensor rows = Tensor::empty(with_last_dim(x.shape(), row_pad), dtype, x.device());
+  scale_pad(x, rows, scale);
+  Tensor y = rows.narrow_view(-1, 0, c);
+  y.impl()->zero_padded_row = row_pad;
+  return y;
+}
+
+Tensor pad_last_dim(const Tensor& x, int64_t padded) {
+  YE_CHECK(x.ndim() >= 1 && padded >= x.dim(-1), "pad_last_dim of ", x.shape().str(), " to ", padded);
+  const int64_t c = x.dim(-1);
+  if (padded == c) return x;
+  const Shape shape = with_last_dim(x.shape(), padded);
+  Tensor y;
+  if (x.impl()->zero_padded_row == padded && x.ndim() >= 2 && x.strides()[x.ndim() - 1] == 1 &&
+      x.strides()[x.ndim() - 2] == padded) {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = x.impl()->storage;
+    impl->offset = x.offset();
+    impl->shape = shape;
+    impl->strides = shape.contiguous_strides();
+    impl->dtype = x.dtype();
+    y = Tensor(impl);
+  } else {
+    y = Tensor::empty(shape, x.dtype(), x.device());
+    scale_pad(x.contiguous(), y, 1.0f);
+  }
+  if (any_requires_grad({x}))
+    record_op(y, "pad_last_dim", {x}, [c](const Tensor& g) -> std::vector<Tensor> { return {g.narrow_view(-1, 0, c)}; });
+  return y;
+}
+
 Tensor to(const Tensor& x, Device device) {
   if (x.device() == device) return x;
   Tensor y = x.to(device);

@@ -129,6 +129,13 @@ void affine(const float* x, float* y, int64_t n, float mul, float add) {
 
 void pow_scalar(const float* x, float* y, int64_t n, float p) { ArrayMap(y, n) = ConstArrayMap(x, n).pow(p); }
 
+void scale_pad_rows(const void* src, DType st, void* dst, DType dt, int64_t rows, int64_t inner, int64_t padded,
+                    float scale) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < padded; ++j)
+      store(dst, dt, r * padded + j, j < inner ? load(src, st, r * inner + j) * scale : 0.0f);
+}
+
 void copy_convert(const void* src, DType st, void* dst, DType dt, const Strided5& l) {
   // Rows contiguous in both (the NHWC channel narrow/concat case): convert or copy row by row.
   int last = l.ndim - 1;

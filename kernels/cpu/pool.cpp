@@ -58,23 +58,23 @@ void max_pool2d_backward(const PoolGeom& g, const float* gy, const int32_t* argm
   });
 }
 
-void upsample_nearest2x_forward(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, float* y) {
+void upsample_nearest2x_forward(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, float* y, int64_t row) {
   for (int64_t b = 0; b < n; ++b)
     for (int64_t oy = 0; oy < 2 * h; ++oy)
       for (int64_t ox = 0; ox < 2 * w; ++ox)
-        std::memcpy(y + ((b * 2 * h + oy) * 2 * w + ox) * c, x + ((b * h + oy / 2) * w + ox / 2) * c,
+        std::memcpy(y + ((b * 2 * h + oy) * 2 * w + ox) * row, x + ((b * h + oy / 2) * w + ox / 2) * c,
                     size_t(c) * sizeof(float));
 }
 
-void upsample_nearest2x_backward(const float* gy, int64_t n, int64_t h, int64_t w, int64_t c, float* gx) {
+void upsample_nearest2x_backward(const float* gy, int64_t n, int64_t h, int64_t w, int64_t c, float* gx, int64_t row) {
   for (int64_t b = 0; b < n; ++b)
     for (int64_t iy = 0; iy < h; ++iy)
       for (int64_t ix = 0; ix < w; ++ix) {
         float* d = gx + ((b * h + iy) * w + ix) * c;
-        const float* s00 = gy + ((b * 2 * h + 2 * iy) * 2 * w + 2 * ix) * c;
-        const float* s01 = s00 + c;
-        const float* s10 = s00 + 2 * w * c;
-        const float* s11 = s10 + c;
+        const float* s00 = gy + ((b * 2 * h + 2 * iy) * 2 * w + 2 * ix) * row;
+        const float* s01 = s00 + row;
+        const float* s10 = s00 + 2 * w * row;
+        const float* s11 = s10 + row;
         for (int64_t k = 0; k < c; ++k) d[k] = (s00[k] + s01[k]) + (s10[k] + s11[k]);
       }
 }

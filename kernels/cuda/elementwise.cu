@@ -162,6 +162,27 @@ __global__ void copy_rows_kernel(const S* src, D* dst, RowLayout l) {
   }
 }
 
+// Row r of dst: the `inner` elements of src row r times `scale`, then zeros up to `padded` elements (an
+// image batch widened to a tensor-core channel count). Padded rows of 16 bytes: one row per thread and
+// one vector store; otherwise one element per thread.
+template <typename S, typename D, int P>
+__global__ void scale_pad_rows_kernel(const S* src, D* dst, int64_t rows, int inner, float scale) {
+  YE_GRID_LOOP(r, rows) {
+    Pack<D, P> o;
+#pragma unroll
+    for (int j = 0; j < P; ++j) o.v[j] = from_f32<D>(j < inner ? to_f32(src[r * inner + j]) * scale : 0.f);
+    store_pack(dst + r * P, o);
+  }
+}
+
+template <typename S, typename D>
+__global__ void scale_pad_kernel(const S* src, D* dst, int64_t n, int64_t inner, int64_t padded, float scale) {
+  YE_GRID_LOOP(i, n) {
+    const int64_t r = i / padded, j = i - r * padded;
+    dst[i] = from_f32<D>(j < inner ? to_f32(src[r * inner + j]) * scale : 0.f);
+  }
+}
+
 // dst row r, element j += alpha * src row r, element j: rows of `inner` contiguous elements at row
 // strides row_b (dst) and row_a (src), one dtype (gradient accumulation into a channel slice).
 template <typename T, int V>
@@ -220,6 +241,23 @@ __global__ void sum_axis_columns_kernel(const T* x, T* out, int64_t outer, int64
 template <typename S, typename D>
 __global__ void axpy_kernel(float alpha, const S* src, D* dst, int64_t n) {
   YE_GRID_LOOP(i, n) dst[i] = from_f32<D>(to_f32(dst[i]) + alpha * to_f32(src[i]));
+}
+
+struct AxpyBatch {
+  AxpyItem item[kAxpyBatch];
+};
+
+// blockIdx.y picks the item; the x blocks stride over its elements. __grid_constant__: the items are
+// read from the parameter bank, not copied per thread.
+__global__ void axpy_batch_kernel(const __grid_constant__ AxpyBatch b) {
+  const AxpyItem& it = b.item[blockIdx.y];
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < it.n; i += int64_t(blockDim.x) * gridDim.x) {
+    float v;
+    if (it.src_dtype == DType::f16) v = to_f32(static_cast<const __half*>(it.src)[i]);
+    else if (it.src_dtype == DType::bf16) v = to_f32(static_cast<const __nv_bfloat16*>(it.src)[i]);
+    else v = static_cast<const float*>(it.src)[i];
+    it.dst[i] += v;
+  }
 }
 
 template <typename T>
@@ -335,6 +373,27 @@ void copy_convert(const void* src, DType st, void* dst, DType dt, const Strided5
   check_launch();
 }
 
+namespace {
+template <typename S, typename D>
+void launch_scale_pad(const S* src, D* dst, int64_t rows, int64_t inner, int64_t padded, float scale,
+                      cudaStream_t s) {
+  if constexpr (sizeof(D) == 2) {
+    if (padded == 8 && aligned_to(dst, 16)) {
+      scale_pad_rows_kernel<S, D, 8><<<grid_for(rows), kBlock, 0, s>>>(src, dst, rows, int(inner), scale);
+      return;
+    }
+  }
+  scale_pad_kernel<S, D><<<grid_for(rows * padded), kBlock, 0, s>>>(src, dst, rows * padded, inner, padded, scale);
+}
+}  // namespace
+
+void scale_pad_rows(const void* src, DType st, void* dst, DType dt, int64_t rows, int64_t inner, int64_t padded,
+                    float scale, cudaStream_t s) {
+  if (rows == 0) return;
+  YE_DISPATCH_ALL(st, S, YE_DISPATCH_ALL(dt, D, launch_scale_pad((const S*)src, (D*)dst, rows, inner, padded, scale, s)));
+  check_launch();
+}
+
 void sum_axis(DType t, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, cudaStream_t s) {
   int64_t outputs = outer * inner;
   if (outputs == 0) return;
@@ -352,6 +411,22 @@ void sum_axis(DType t, const void* x, void* out, int64_t outer, int64_t len, int
 
 void axpy(DType t, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s) {
   axpy_convert(t, t, alpha, src, dst, n, s);
+}
+
+void axpy_batch(const AxpyItem* items, int count, cudaStream_t s) {
+  for (int first = 0; first < count; first += kAxpyBatch) {
+    AxpyBatch b;
+    const int k = std::min(kAxpyBatch, count - first);
+    int64_t largest = 0;
+    for (int i = 0; i < k; ++i) {
+      b.item[i] = items[first + i];
+      largest = std::max(largest, b.item[i].n);
+    }
+    if (largest == 0) continue;
+    const unsigned x_blocks = std::min<unsigned>(grid_for(largest), 64);
+    axpy_batch_kernel<<<dim3(x_blocks, unsigned(k)), kBlock, 0, s>>>(b);
+    check_launch();
+  }
 }
 
 void axpy_strided(DType t, float alpha, const void* src, void* dst, const Strided5& layout, cudaStream_t s) {

@@ -173,26 +173,26 @@ __global__ void max_pool5_s1_backward_kernel(PoolGeom g, int64_t strips, const T
 // channel count and the pointers allow it).
 template <typename T, int V>
 __global__ void upsample_forward_kernel(const T* __restrict__ x, int64_t n, int64_t h, int64_t w, int64_t c,
-                                        T* __restrict__ y) {
+                                        T* __restrict__ y, int64_t row) {
   const int64_t cv = c / V, total = n * 4 * h * w * cv;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t k = (i % cv) * V, p = i / cv;
     int64_t ox = p % (2 * w), oy = (p / (2 * w)) % (2 * h), b = p / (4 * w * h);
-    store_pack(y + p * c + k, load_pack<T, V>(x + ((b * h + oy / 2) * w + ox / 2) * c + k));
+    store_pack(y + p * row + k, load_pack<T, V>(x + ((b * h + oy / 2) * w + ox / 2) * c + k));
   }
 }
 
 template <typename T, int V>
 __global__ void upsample_backward_kernel(const T* __restrict__ gy, int64_t n, int64_t h, int64_t w, int64_t c,
-                                         T* __restrict__ gx) {
+                                         T* __restrict__ gx, int64_t row) {
   const int64_t cv = c / V, total = n * h * w * cv;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t k = (i % cv) * V, p = i / cv;
     int64_t ix = p % w, iy = (p / w) % h, b = p / (w * h);
-    const T* s00 = gy + ((b * 2 * h + 2 * iy) * 2 * w + 2 * ix) * c + k;
-    const T* s10 = s00 + 2 * w * c;
-    Pack<T, V> a = load_pack<T, V>(s00), bb = load_pack<T, V>(s00 + c), cc = load_pack<T, V>(s10),
-               d = load_pack<T, V>(s10 + c), o;
+    const T* s00 = gy + ((b * 2 * h + 2 * iy) * 2 * w + 2 * ix) * row + k;
+    const T* s10 = s00 + 2 * w * row;
+    Pack<T, V> a = load_pack<T, V>(s00), bb = load_pack<T, V>(s00 + row), cc = load_pack<T, V>(s10),
+               d = load_pack<T, V>(s10 + row), o;
 #pragma unroll
     for (int v = 0; v < V; ++v)
       o.v[v] = from_f32<T>((to_f32(a.v[v]) + to_f32(bb.v[v])) + (to_f32(cc.v[v]) + to_f32(d.v[v])));
@@ -238,31 +238,31 @@ void max_pool2d_backward(DType t, const PoolGeom& g, const void* gy, const int32
 }
 
 void upsample_nearest2x_forward(DType t, const void* x, int64_t n, int64_t h, int64_t w, int64_t c, void* y,
-                                cudaStream_t s) {
-  const bool vec = vec_channels(c, dtype_size(t), x, y);
+                                int64_t row, cudaStream_t s) {
+  const bool vec = vec_channels(c, dtype_size(t), x, y) && row % int64_t(16 / dtype_size(t)) == 0;
   YE_DISPATCH_FLOAT(t, T, {
     constexpr int V = int(16 / sizeof(T));
     if (vec)
       upsample_forward_kernel<T, V><<<grid_for(n * 4 * h * w * (c / V)), 256, 0, s>>>(static_cast<const T*>(x), n, h, w,
-                                                                                     c, static_cast<T*>(y));
+                                                                                     c, static_cast<T*>(y), row);
     else
       upsample_forward_kernel<T, 1><<<grid_for(n * 4 * h * w * c), 256, 0, s>>>(static_cast<const T*>(x), n, h, w, c,
-                                                                                static_cast<T*>(y));
+                                                                                static_cast<T*>(y), row);
   });
   YE_CUDA_LAUNCH_CHECK();
 }
 
 void upsample_nearest2x_backward(DType t, const void* gy, int64_t n, int64_t h, int64_t w, int64_t c, void* gx,
-                                 cudaStream_t s) {
-  const bool vec = vec_channels(c, dtype_size(t), gy, gx);
+                                 int64_t row, cudaStream_t s) {
+  const bool vec = vec_channels(c, dtype_size(t), gy, gx) && row % int64_t(16 / dtype_size(t)) == 0;
   YE_DISPATCH_FLOAT(t, T, {
     constexpr int V = int(16 / sizeof(T));
     if (vec)
       upsample_backward_kernel<T, V><<<grid_for(n * h * w * (c / V)), 256, 0, s>>>(static_cast<const T*>(gy), n, h, w,
-                                                                                  c, static_cast<T*>(gx));
+                                                                                  c, static_cast<T*>(gx), row);
     else
       upsample_backward_kernel<T, 1><<<grid_for(n * h * w * c), 256, 0, s>>>(static_cast<const T*>(gy), n, h, w, c,
-                                                                             static_cast<T*>(gx));
+                                                                             static_cast<T*>(gx), row);
   });
   YE_CUDA_LAUNCH_CHECK();
 }

@@ -9,8 +9,9 @@
 namespace ye::kernels::cuda {
 void max_pool2d_forward(DType t, const PoolGeom& g, const void* x, void* y, int32_t* argmax, cudaStream_t s);
 void max_pool2d_backward(DType t, const PoolGeom& g, const void* gy, const int32_t* argmax, void* gx, cudaStream_t s);
+// `row`: the pixel stride of y (forward) and gy (backward), c when packed (a channel slice of a concat).
 void upsample_nearest2x_forward(DType t, const void* x, int64_t n, int64_t h, int64_t w, int64_t c, void* y,
-                                cudaStream_t s);
+                                int64_t row, cudaStream_t s);
 void upsample_nearest2x_backward(DType t, const void* gy, int64_t n, int64_t h, int64_t w, int64_t c, void* gx,
-                                 cudaStream_t s);
+                                 int64_t row, cudaStream_t s);
 }  // namespace ye::kernels::cuda

@@ -95,6 +95,13 @@ TEST_CASE("gradient checks: slices of an intermediate tensor accumulate into its
         return ops::add(ops::add(a, b), with_weights(h, x[2]));
       },
       {leaf(s), leaf({2, 4, 3}), leaf(s)}));
+  CHECK(test::gradient_check(  // C2f: concat[h, f(h's second half)]; h's gradient is the concat's slice
+      [&](auto& x) {             // (a view) with f's half added into it in place
+        Tensor h = ops::silu(x[0]);
+        Tensor m = ops::mul(ops::square(ops::narrow(h, 2, 1, 2)), x[2]);
+        return with_weights(ops::concat({h, m}, 2), x[1]);
+      },
+      {leaf(s), leaf({2, 6, 5}), leaf({2, 6, 2})}));
   CHECK(test::gradient_check(  // a slice of a slice; slices along two dims of one tensor
       [&](auto& x) {
         Tensor h = ops::silu(x[0]);

@@ -1,4 +1,5 @@
-// Forward values of the first ops against hand-computed results (broadcasting, reductions, matmul).
+// Forward values of the first ops against hand-computed results (broadcasting, reductions, matmul,
+// the scaled byte cast and its zero-padded rows).
 #include <cmath>
 
 #include "common/harness.h"
@@ -98,4 +99,26 @@ TEST_CASE("random numbers are reproducible per seed and have the right moments")
   Tensor next = Tensor::empty({4});
   ops::uniform_(next, 0, 1, g2);  // the generator advanced: a second draw differs from the first
   CHECK(next.to_vector() != std::vector<float>(u.begin(), u.begin() + 4));
+}
+
+TEST_CASE("scaled_cast of bytes, with a zero row tail that pad_last_dim widens without a copy") {
+  const std::vector<uint8_t> bytes{0, 51, 255, 10, 20, 30};
+  Tensor raw = Tensor::from_blob_copy(bytes.data(), {2, 3}, DType::u8, Device::cpu());
+  const float s = 1.0f / 255.0f;
+  const std::vector<float> want{0, 51 * s, 255 * s, 10 * s, 20 * s, 30 * s};
+  CHECK(ops::scaled_cast(raw, DType::f32, s).to_vector() == want);
+  Tensor x = ops::scaled_cast(raw, DType::f32, s, 4);
+  CHECK(x.shape() == Shape{2, 3});
+  CHECK(x.to_vector() == want);
+  Tensor wide = ops::pad_last_dim(x, 4);
+  CHECK(wide.same_storage(x));
+  CHECK(wide.to_vector() == std::vector<float>{0, 51 * s, 255 * s, 0, 10 * s, 20 * s, 30 * s, 0});
+  // Any other tensor is copied into zeros, and so is a view of the padded rows (it does not inherit them).
+  Tensor view = x.narrow_view(1, 0, 2);
+  Tensor padded = ops::pad_last_dim(view, 4);
+  CHECK_FALSE(padded.same_storage(x));
+  CHECK(padded.to_vector() == std::vector<float>{0, 51 * s, 0, 0, 10 * s, 20 * s, 0, 0});
+  CHECK(test::gradient_check([](auto& v) { return ops::mul(ops::pad_last_dim(v[0], 5), v[1]); },
+                             {test::random_uniform({2, 3, 2}, test::fresh_seed()).set_requires_grad(true),
+                              test::random_uniform({2, 3, 5}, test::fresh_seed()).set_requires_grad(true)}));
 }

@@ -72,3 +72,27 @@ TEST_CASE("upsample_nearest2x forward and gradient") {
   x.set_requires_grad(true);
   CHECK(test::gradient_check([](const std::vector<Tensor>& t) { return ops::upsample_nearest2x(t[0]); }, {x}));
 }
+
+TEST_CASE("upsample_nearest2x into its channels of a concat buffer: the concat takes the buffer, gradients match") {
+  Tensor x = test::random_uniform(Shape{2, 3, 5, 7}, test::fresh_seed());
+  Tensor skip = test::random_uniform(Shape{2, 6, 10, 4}, test::fresh_seed());
+  Tensor buf = Tensor::empty(Shape{2, 6, 10, 11});
+  Tensor up = ops::upsample_nearest2x(x, buf.narrow_view(-1, 0, 7));
+  CHECK(up.same_storage(buf));
+  Tensor cat = ops::concat({up, ops::copy_into(buf.narrow_view(-1, 7, 4), skip)}, -1);
+  CHECK(cat.same_storage(buf));
+  CHECK(cat.to_vector() == ops::concat({ops::upsample_nearest2x(x), skip}, -1).to_vector());
+  CHECK_THROWS_AS(ops::upsample_nearest2x(x, Tensor::empty(Shape{2, 6, 10, 6})), Error);  // wrong shape
+  x.set_requires_grad(true);
+  skip.set_requires_grad(true);
+  Tensor w = test::random_uniform(Shape{2, 6, 10, 11}, test::fresh_seed());
+  CHECK(test::gradient_check(  // the backward reads the concat gradient's slice in place
+      [](const std::vector<Tensor>& t) {
+        Tensor b = Tensor::empty(Shape{2, 6, 10, 11});
+        Tensor c = ops::concat({ops::upsample_nearest2x(t[0], b.narrow_view(-1, 0, 7)),
+                                ops::copy_into(b.narrow_view(-1, 7, 4), t[1])},
+                               -1);
+        return ops::mul(c, t[2]);
+      },
+      {x, skip, w}));
+}

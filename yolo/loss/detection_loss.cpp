@@ -1,4 +1,5 @@
-// DetectionLoss implementation: level concatenation, anchors, target upload and kernel dispatch.
+// DetectionLoss implementation: the levels gathered into box and class inputs, anchors, target upload
+// and kernel dispatch.
 #include "yolo/loss/detection_loss.h"
 
 #include <algorithm>
@@ -96,24 +97,28 @@ LossResult DetectionLoss::compute(const std::vector<Tensor>& feats, const Tensor
   YE_CHECK(feats.size() == strides_.size(), "detection loss: ", feats.size(), " head levels for ",
            strides_.size(), " strides");
   const int64_t B = feats[0].dim(0), no = 64 + nc_;
-  std::vector<Tensor> flat;
+  // Each level as (B, h*w, 64 + nc) rows; the box and class channels of all levels are gathered straight
+  // into the kernels' (B, A, 64) and (B, A, nc) inputs (one pass, no (B, A, 64 + nc) concat in between).
+  std::vector<Tensor> flat, dists, scores;
+  std::vector<int64_t> level_anchors;
   for (const Tensor& f : feats) {
     YE_CHECK(f.ndim() == 4 && f.dim(3) == no && f.dim(0) == B, "detection loss: head output ", f.shape().str(),
              " is not (B, H, W, ", no, ")");
     flat.push_back(ops::reshape(f, {B, f.dim(1) * f.dim(2), no}));
+    dists.push_back(flat.back().detach().narrow_view(2, 0, 64));
+    scores.push_back(flat.back().detach().narrow_view(2, 64, nc_));
+    level_anchors.push_back(f.dim(1) * f.dim(2));
   }
-  Tensor pred = ops::concat(flat, 1);  // (B, A, 64 + nc)
-  const int64_t A = pred.dim(1);
-  Device dev = pred.device();
-  DType dt = pred.dtype();
-  const AnchorCache& anc = anchors_for(feats);
-
   Tensor pd, ps;
   {
     NoGradGuard ng;
-    pd = pred.detach().narrow_view(2, 0, 64).contiguous();
-    ps = pred.detach().narrow_view(2, 64, nc_).contiguous();
+    pd = ops::concat(dists, 1);
+    ps = ops::concat(scores, 1);
   }
+  const int64_t A = pd.dim(1);
+  Device dev = pd.device();
+  DType dt = pd.dtype();
+  const AnchorCache& anc = anchors_for(feats);
   Tensor gd = Tensor::empty(pd.shape(), dt, dev), gs = Tensor::empty(ps.shape(), dt, dev);
   Tensor loss = Tensor::empty({4}, DType::f32, dev);
   kernels::DetLossShape shape{int(B), int(A), nc_, max_boxes, img_h, img_w};
@@ -146,21 +151,31 @@ LossResult DetectionLoss::compute(const std::vector<Tensor>& feats, const Tensor
   LossResult r;
   r.components = loss;
   r.total = loss.narrow_view(0, 3, 1).contiguous();
-  if (any_requires_grad({pred})) {
-    Tensor grad_pred;
+  if (any_requires_grad(flat)) {
+    // Per level, its anchors' box and class gradients side by side: (B, h*w, 64 + nc), contiguous, so the
+    // head's reshape takes it as it is.
+    std::vector<Tensor> grads;
     {
       NoGradGuard ng;
-      grad_pred = ops::concat({gd, gs}, 2);
+      int64_t first = 0;
+      for (int64_t n_level : level_anchors) {
+        grads.push_back(ops::concat({gd.narrow_view(1, first, n_level), gs.narrow_view(1, first, n_level)}, 2));
+        first += n_level;
+      }
     }
-    record_op(r.total, "detection_loss", {pred}, [grad_pred, grad_scale](const Tensor& g) -> std::vector<Tensor> {
+    record_op(r.total, "detection_loss", flat, [grads, grad_scale](const Tensor& g) -> std::vector<Tensor> {
       if (grad_scale.defined()) {
         YE_CHECK(g.impl() == grad_scale.impl(), "detection loss: the gradients were written pre-scaled by grad_scale, "
                                                 "so backward must be seeded with that tensor");
-        return {grad_pred};
+        return grads;
       }
       // Scale in f32 (the AMP loss scale itself may not fit in f16), then back to the head's dtype.
-      if (grad_pred.dtype() == DType::f32) return {ops::mul(grad_pred, g)};
-      return {ops::cast(ops::mul(ops::cast(grad_pred, DType::f32), ops::cast(g, DType::f32)), grad_pred.dtype())};
+      std::vector<Tensor> scaled;
+      for (const Tensor& t : grads)
+        scaled.push_back(t.dtype() == DType::f32
+                             ? ops::mul(t, g)
+                             : ops::cast(ops::mul(ops::cast(t, DType::f32), ops::cast(g, DType::f32)), t.dtype()));
+      return scaled;
     });
   }
   return r;

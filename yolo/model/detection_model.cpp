@@ -28,6 +28,38 @@ struct DetectionModel::Impl : layers::Module {
 };
 
 namespace {
+// An upsample whose only reader is the next layer, a concat taking it first (the neck), writes into
+// that concat's buffer and the concat's other inputs are copied beside it, so the concat takes the
+// buffer as it is: one pass over the upsampled pixels instead of two, and their gradient read in place.
+// Returns the concat's inputs as slices of the buffer, or nothing where that pattern does not hold.
+std::vector<Tensor> upsample_into_concat(const ModelSpec& spec, const std::vector<bool>& keep, size_t i,
+                                         layers::Upsample& up, const Tensor& x, const std::vector<Tensor>& outs) {
+  if (i + 1 >= spec.layers.size() || keep[i] || x.ndim() != 4) return {};
+  const LayerSpec& cat = spec.layers[i + 1];
+  if (cat.kind != ModuleKind::Concat || cat.inputs.empty() || cat.inputs[0] != int(i)) return {};
+  const int64_t n = x.dim(0), h = 2 * x.dim(1), w = 2 * x.dim(2);
+  std::vector<Tensor> others;
+  int64_t channels = x.dim(3);
+  for (size_t k = 1; k < cat.inputs.size(); ++k) {
+    const int src = cat.inputs[k];
+    if (src < 0 || src >= int(i)) return {};
+    const Tensor& t = outs[size_t(src)];
+    if (!t.defined() || t.ndim() != 4 || t.dim(0) != n || t.dim(1) != h || t.dim(2) != w || t.dtype() != x.dtype() ||
+        t.device() != x.device())
+      return {};
+    others.push_back(t);
+    channels += t.dim(3);
+  }
+  Tensor buf = Tensor::empty(Shape{n, h, w, channels}, x.dtype(), x.device());
+  std::vector<Tensor> parts{up.forward_into(x, buf.narrow_view(-1, 0, x.dim(3)))};
+  int64_t offset = x.dim(3);
+  for (const Tensor& t : others) {
+    parts.push_back(ops::copy_into(buf.narrow_view(-1, offset, t.dim(3)), t));
+    offset += t.dim(3);
+  }
+  return parts;
+}
+
 std::shared_ptr<layers::Module> make_layer(const LayerSpec& l) {
   using namespace layers;
   switch (l.kind) {
@@ -146,11 +178,24 @@ DetectOutput DetectionModel::forward(const Tensor& images) {
   std::vector<Tensor> outs(spec_.layers.size());
   Tensor x = images;
   DetectOutput result;
+  std::vector<Tensor> placed;  // the next layer's concat inputs, already in its buffer
   for (size_t i = 0; i < spec_.layers.size(); ++i) {
     const LayerSpec& l = spec_.layers[i];
     std::vector<Tensor> ins;
     for (int src : l.inputs) ins.push_back(src < 0 ? images : outs[size_t(src)]);
+    if (!placed.empty()) ins = std::move(placed), placed.clear();
     if (hooks_) hooks_->enter(int(i), ins);
+    if (l.kind == ModuleKind::Upsample) {
+      placed = upsample_into_concat(spec_, impl_->keep, i, static_cast<layers::Upsample&>(*impl_->layer[i]), ins[0],
+                                    outs);
+      if (!placed.empty()) {
+        std::vector<Tensor> y{placed[0]};
+        if (hooks_) hooks_->leave(int(i), y);
+        outs[i] = y[0];
+        if (i > 0 && !impl_->keep[i - 1]) outs[i - 1] = Tensor();
+        continue;
+      }
+    }
     if (l.kind == ModuleKind::Detect) {
       layers::Detect::Output o = impl_->detect->forward_levels(ins);
       if (hooks_) hooks_->leave(int(i), o.levels);
@@ -252,8 +297,11 @@ Tensor images_to_input(const uint8_t* images, int batch, int height, int width, 
   return uint8_images_to_input(raw, dtype);
 }
 
+// One pass from bytes to the scaled input. f16/bf16 on CUDA: rows of 8 channels, the 5 beyond RGB zero,
+// which the stem convolution takes as they are (ops::conv2d pads 3-channel inputs for tensor cores).
 Tensor uint8_images_to_input(const Tensor& raw, DType dtype) {
-  return ops::mul_scalar(ops::cast(raw, dtype), 1.0f / 255.0f);
+  const bool tensor_cores = raw.device().is_cuda() && (dtype == DType::f16 || dtype == DType::bf16);
+  return ops::scaled_cast(raw, dtype, 1.0f / 255.0f, tensor_cores ? 8 : 0);
 }
 
 }  // namespace ye::yolo

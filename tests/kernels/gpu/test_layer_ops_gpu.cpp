@@ -1,8 +1,9 @@
 // CUDA vs CPU for every layer op (conv2d incl. depthwise/groups/stride 2 on odd sizes, batch_norm with
 // and without fused SiLU in training and eval, max_pool2d, upsample, concat, permute, softmax, DFL) on
 // fresh random inputs, forward and gradients, in f32 (TF32 off), f16 and bf16 (pointwise convs both as
-// cuBLAS GEMMs and through cuDNN). Outputs come from the caching allocator, which the GPU test main
-// poisons (NaN), so an unwritten element fails.
+// cuBLAS GEMMs and through cuDNN; channel-slice operands strided or packed; fewer than 8 channels
+// zero-padded or not; the u8 input with its zero channel tail). Outputs come from the caching allocator,
+// which the GPU test main poisons (NaN), so an unwritten element fails.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -86,6 +87,87 @@ TEST_CASE("pointwise conv2d as a cuBLAS GEMM (YE_CONV_GEMM=1) and through cuDNN 
     }
   }
   unsetenv("YE_CONV_GEMM");
+}
+
+TEST_CASE("conv2d on channel slices (strided x and dy, YE_CONV_STRIDED=1) and packed (=0) matches CPU") {
+  ops::set_allow_tf32(Device::cuda(0), false);
+  // x: channels 8..23 of 40-channel rows; the output sits in a concat, so dy is a slice of wider rows.
+  // 3x3 through cuDNN; 1x1 as the GEMM (YE_CONV_GEMM=1, o = 16) and through cuDNN (=0, o = 24: own plans).
+  struct Config {
+    int64_t k, o;
+    const char* gemm;
+  };
+  for (const char* mode : {"1", "0"}) {
+    setenv("YE_CONV_STRIDED", mode, 1);
+    for (const Config& c : {Config{3, 16, nullptr}, Config{1, 16, "1"}, Config{1, 24, "0"}}) {
+      if (c.gemm) setenv("YE_CONV_GEMM", c.gemm, 1);
+      for (const Tol& t : kTols) {
+        INFO("YE_CONV_STRIDED=", mode, " k ", c.k, " o ", c.o, " dtype ", dtype_name(t.dtype));
+        std::vector<Tensor> in{grad_input({2, 9, 11, 40}), grad_input({c.o, c.k, c.k, 16}, -0.3f, 0.3f),
+                               grad_input({2, 9, 11, 8})};
+        const int pad = int(c.k / 2);
+        test::compare_cuda_to_cpu(
+            [pad](const std::vector<Tensor>& v) {
+              Tensor y = ops::conv2d(ops::narrow(v[0], 3, 8, 16), v[1], Tensor(), {1, pad, 1});
+              return ops::concat({y, v[2]}, -1);
+            },
+            in, t.dtype, t.atol, t.rtol, "conv2d on slices");
+      }
+      unsetenv("YE_CONV_GEMM");
+    }
+  }
+  unsetenv("YE_CONV_STRIDED");
+}
+
+TEST_CASE("conv2d over fewer than 8 channels, zero-padded to 8 (YE_CONV_PAD=1) and as it is (=0), matches CPU") {
+  ops::set_allow_tf32(Device::cuda(0), false);
+  for (const char* mode : {"1", "0"}) {
+    setenv("YE_CONV_PAD", mode, 1);
+    const int64_t c = mode[0] == '1' ? 3 : 5;
+    for (const Tol& t : kTols) {
+      INFO("YE_CONV_PAD=", mode, " dtype ", dtype_name(t.dtype));
+      std::vector<Tensor> in{grad_input({2, 11, 13, c}), grad_input({16, 3, 3, c}, -0.3f, 0.3f), grad_input(Shape{16})};
+      test::compare_cuda_to_cpu(
+          [](const std::vector<Tensor>& v) { return ops::conv2d(v[0], v[1], v[2], {2, 1, 1}); }, in, t.dtype, t.atol,
+          t.rtol, "conv2d, few channels");
+    }
+  }
+  unsetenv("YE_CONV_PAD");
+}
+
+TEST_CASE("u8 images to an f16 input with a zero channel tail: scaled_cast, pad_last_dim without a copy, conv2d") {
+  if (!test::cuda_present()) return;
+  ops::set_allow_tf32(Device::cuda(0), false);
+  const Shape s{2, 7, 9, 3};
+  std::vector<uint8_t> bytes(size_t(s.numel()));
+  std::mt19937_64 rng(test::fresh_seed());
+  for (uint8_t& b : bytes) b = uint8_t(rng() % 256);
+  Tensor raw_cpu = Tensor::from_blob_copy(bytes.data(), s, DType::u8, Device::cpu());
+  Tensor raw = Tensor::from_blob_copy(bytes.data(), s, DType::u8, Device::cuda(0));
+  const float scale = 1.0f / 255.0f;
+  Tensor ref = ops::scaled_cast(raw_cpu, DType::f32, scale);
+  CHECK(ref.to_vector()[5] == float(bytes[5]) * scale);
+  for (DType dt : {DType::f16, DType::bf16}) {
+    INFO("dtype ", dtype_name(dt));
+    Tensor x = ops::scaled_cast(raw, dt, scale, 8);
+    CHECK(x.shape() == s);
+    test::check_close(ops::cast(x, DType::f32).to(Device::cpu()), ref, 0, dt == DType::f16 ? 1e-3 : 8e-3, "values");
+    Tensor wide = ops::pad_last_dim(x, 8);
+    CHECK(wide.same_storage(x));
+    std::vector<float> tail = ops::cast(wide, DType::f32).to(Device::cpu()).to_vector();
+    float tail_abs = 0;
+    for (size_t i = 0; i < tail.size(); ++i)
+      if (i % 8 >= 3) tail_abs += std::fabs(tail[i]);
+    CHECK(tail_abs == 0.0f);
+    Tensor copy = ops::pad_last_dim(ops::contiguous(x), 8);  // not a scaled_cast view: a padded copy
+    CHECK_FALSE(copy.same_storage(x));
+    test::check_close(ops::cast(copy, DType::f32).to(Device::cpu()), ops::cast(wide, DType::f32).to(Device::cpu()), 0,
+                      0, "padded copy");
+    Tensor w = test::random_uniform({16, 3, 3, 3}, test::fresh_seed(), -0.3f, 0.3f);
+    Tensor y = ops::conv2d(x, ops::to(w, Device::cuda(0)), Tensor(), {2, 1, 1});
+    test::check_close(ops::cast(y, DType::f32).to(Device::cpu()), ops::conv2d(ref, w, Tensor(), {2, 1, 1}), 2e-2,
+                      dt == DType::f16 ? 2e-2 : 6e-2, "stem conv");
+  }
 }
 
 TEST_CASE("conv2d backward on CUDA is bitwise reproducible in f16 (deterministic cuDNN algorithms)") {
@@ -185,6 +267,16 @@ TEST_CASE("max_pool2d and upsample CUDA match CPU") {
     for (int64_t c : {13, 16, 64})  // 16-byte vector path when the channels allow it
       test::compare_cuda_to_cpu([](const std::vector<Tensor>& v) { return ops::upsample_nearest2x(v[0]); },
                                 {grad_input(Shape{2, 7, 9, c})}, t.dtype, t.atol, t.rtol, "upsample_nearest2x");
+    for (int64_t c : {13, 16})  // into its channels of a concat buffer (the neck), gradient read in place
+      test::compare_cuda_to_cpu(
+          [c](const std::vector<Tensor>& v) {
+            Tensor b = Tensor::empty(Shape{2, 14, 18, c + 8}, v[0].dtype(), v[0].device());
+            return ops::concat({ops::upsample_nearest2x(v[0], b.narrow_view(-1, 0, c)),
+                                ops::copy_into(b.narrow_view(-1, c, 8), v[1])},
+                               -1);
+          },
+          {grad_input(Shape{2, 7, 9, c}), grad_input(Shape{2, 14, 18, 8})}, t.dtype, t.atol, t.rtol,
+          "upsample_nearest2x into a concat buffer");
   }
 }
 

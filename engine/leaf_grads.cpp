@@ -1,0 +1,50 @@
+// LeafGrads (see leaf_grads.h): immediate or batched accumulation of leaf gradients.
+#include "engine/leaf_grads.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "engine/ops.h"
+#ifdef YE_WITH_CUDA
+#include "engine/ops/dispatch.h"
+#include "kernels/cuda/elementwise_cuda.h"
+#endif
+
+namespace ye::detail {
+
+bool LeafGrads::batchable(const AutogradMeta& leaf, const Tensor& g) const {
+  const char* mode = std::getenv("YE_GRAD_BATCH");  // =0: one add per contribution (A/B)
+  const Tensor& d = leaf.grad;
+  return !(mode && mode[0] == '0') && d.device().is_cuda() && d.dtype() == DType::f32 && d.is_contiguous() && g.device() == d.device() &&
+         g.is_contiguous() && dtype_is_float(g.dtype());
+}
+
+void LeafGrads::add(AutogradMeta& leaf, const Tensor& g) {
+  if (!leaf.grad.defined()) {
+    leaf.grad = g.clone();
+    return;
+  }
+  YE_CHECK(leaf.grad.shape() == g.shape(), "gradient shape ", g.shape().str(), " does not match leaf grad ",
+           leaf.grad.shape().str());
+  // A second contribution to one grad in the same launch would race; another device needs its own.
+  const bool waiting = std::any_of(pending_.begin(), pending_.end(), [&](const Item& i) { return i.leaf == &leaf; });
+  if (waiting || (!pending_.empty() && pending_.front().g.device() != g.device())) flush();
+  if (batchable(leaf, g))
+    pending_.push_back({&leaf, g});
+  else
+    ops::add_(leaf.grad, g);  // converts a low-precision gradient while accumulating
+}
+
+void LeafGrads::flush() {
+  if (pending_.empty()) return;
+#ifdef YE_WITH_CUDA
+  std::vector<kernels::cuda::AxpyItem> items;
+  items.reserve(pending_.size());
+  for (const Item& i : pending_)
+    items.push_back({i.g.data(), i.leaf->grad.data_as<float>(), i.g.numel(), i.g.dtype()});
+  kernels::cuda::axpy_batch(items.data(), int(items.size()), ops::detail::stream(pending_.front().g));
+#endif
+  pending_.clear();
+}
+
+}  // namespace ye::detail
