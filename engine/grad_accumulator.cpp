@@ -19,11 +19,13 @@ bool non_overlapping(const Tensor& t) {
   return true;
 }
 
-// Only this pending sum refers to the tensor or its memory, so adding into it is unobservable. A view
-// qualifies too (the concat gradient's slice for C2f's cv1 output, once the other slices are gone):
-// the bottleneck's half is then added into it in place instead of into a contiguous clone.
+// Only this pending sum refers to the tensor or its memory, so adding into it is unobservable. On CUDA a
+// view qualifies too (the concat gradient's slice for C2f's cv1 output, once the other slices are gone):
+// the bottleneck's half is then added into it in place instead of into a contiguous clone (the CPU adds
+// into views through copies, so it keeps the clone).
 bool exclusively_held(const Tensor& t) {
-  return t.impl_ptr().use_count() == 1 && t.impl()->storage.use_count() == 1 && non_overlapping(t);
+  return t.impl_ptr().use_count() == 1 && t.impl()->storage.use_count() == 1 &&
+         (t.is_contiguous() || (t.device().is_cuda() && non_overlapping(t)));
 }
 
 // The contribution of a slice as the narrow op's own backward computes it: zeros around it.

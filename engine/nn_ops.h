@@ -19,6 +19,10 @@ struct Conv2dArgs {
   int groups = 1;
 };
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dArgs& args);
+// The channel count conv2d widens inputs of fewer channels to (zeros beyond, for tensor cores: 8 on CUDA
+// in f16/bf16 unless YE_CONV_PAD=0), 0 where it does not; a producer can give its rows that length up
+// front (ops::scaled_cast's row_pad), so the widening needs no copy.
+int64_t conv_input_row_pad(Device device, DType dtype);
 
 // Weight layout conversions (contiguous copies): reference OIHW <-> ours (O, kh, kw, I/groups).
 Tensor conv_weight_from_oihw(const Tensor& w_oihw);

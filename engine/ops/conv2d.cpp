@@ -128,11 +128,16 @@ Tensor conv_no_bias(const Tensor& x0, const Tensor& w0, const Conv2dArgs& args) 
 constexpr int64_t kTensorCoreChannels = 8;
 
 bool pad_for_tensor_cores(const Tensor& x, const Conv2dArgs& a) {
-  const char* mode = std::getenv("YE_CONV_PAD");
-  return !(mode && mode[0] == '0') && x.device().is_cuda() && (x.dtype() == DType::f16 || x.dtype() == DType::bf16) &&
-         a.groups == 1 && x.ndim() == 4 && x.dim(3) < kTensorCoreChannels;
+  return conv_input_row_pad(x.device(), x.dtype()) > 0 && a.groups == 1 && x.ndim() == 4 &&
+         x.dim(3) < kTensorCoreChannels;
 }
 }  // namespace
+
+int64_t conv_input_row_pad(Device device, DType dtype) {
+  const char* mode = std::getenv("YE_CONV_PAD");
+  const bool on = !(mode && mode[0] == '0') && device.is_cuda() && (dtype == DType::f16 || dtype == DType::bf16);
+  return on ? kTensorCoreChannels : 0;
+}
 
 Tensor conv2d(const Tensor& x, const Tensor& w0, const Tensor& bias, const Conv2dArgs& args) {
   detail::check_same_device(x, w0, "conv2d");

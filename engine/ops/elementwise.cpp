@@ -1,4 +1,5 @@
 // Elementwise ops: broadcasting binary ops, unary activations and scalar affine/pow, with backward.
+#include "engine/nn_ops.h"
 #include "engine/ops.h"
 #include "engine/ops/dispatch.h"
 #include "engine/recompute.h"
@@ -130,8 +131,31 @@ Tensor unary(UnaryOp op, const Tensor& x, const char* name) {
 }
 }  // namespace
 
+namespace {
+// A per-channel sum of a CUDA row gradient (a bias's, from a channel slice too) in one pass, f32, no
+// f32 copy of the gradient; undefined where that does not apply.
+Tensor channel_sum_cuda(const Tensor& grad, const Shape& shape) {
+#ifdef YE_WITH_CUDA
+  const int64_t C = grad.ndim() ? grad.dim(-1) : 0;
+  const int64_t ld = channel_row_stride(grad);
+  if (!grad.device().is_cuda() || shape.n != 1 || shape.d[0] != C || C < 2 || ld == 0 || !dtype_is_float(grad.dtype()))
+    return Tensor();
+  const int64_t rows = grad.numel() / C;
+  Tensor partial = Tensor::empty(Shape{kernels::cuda::sum_rows_partials(rows), C}, DType::f32, grad.device());
+  Tensor out = Tensor::empty(Shape{C}, DType::f32, grad.device());
+  kernels::cuda::sum_rows(grad.dtype(), grad.data(), rows, C, ld, partial.data_as<float>(), out.data_as<float>(),
+                          detail::stream(grad));
+  return cast(out, grad.dtype());
+#else
+  (void)grad, (void)shape;
+  return Tensor();
+#endif
+}
+}  // namespace
+
 Tensor broadcast_to_sum(const Tensor& grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;
+  if (Tensor per_channel = channel_sum_cuda(grad, shape); per_channel.defined()) return per_channel;
   // Reduce in f32: chained f16 partial sums would round at every stage (bias gradients).
   Tensor g = grad.dtype() == DType::f32 ? grad : cast(grad, DType::f32);
   int lead = g.ndim() - shape.n;

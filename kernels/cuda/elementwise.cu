@@ -237,6 +237,34 @@ __global__ void sum_axis_columns_kernel(const T* x, T* out, int64_t outer, int64
   }
 }
 
+// Stage 1 of sum_rows: block (row block rb, 32-channel group) sums rows rb*8+ty, step R*8, per thread,
+// then its 8 row lanes in a fixed tree, into partial[rb][c]. Stage 2: each channel's R partials in order.
+constexpr int kSumRowsLanes = 8;
+template <typename T>
+__global__ void sum_rows_partial_kernel(const T* x, int64_t rows, int64_t C, int64_t ld, float* partial) {
+  const int64_t c = int64_t(blockIdx.y) * 32 + threadIdx.x;
+  float acc = 0.f;
+  if (c < C)
+    for (int64_t r = int64_t(blockIdx.x) * kSumRowsLanes + threadIdx.y; r < rows; r += int64_t(gridDim.x) * kSumRowsLanes)
+      acc += to_f32(x[r * ld + c]);
+  __shared__ float lanes[kSumRowsLanes][32];
+  lanes[threadIdx.y][threadIdx.x] = acc;
+  __syncthreads();
+  for (int step = kSumRowsLanes / 2; step > 0; step /= 2) {
+    if (int(threadIdx.y) < step) lanes[threadIdx.y][threadIdx.x] += lanes[threadIdx.y + step][threadIdx.x];
+    __syncthreads();
+  }
+  if (threadIdx.y == 0 && c < C) partial[int64_t(blockIdx.x) * C + c] = lanes[0][threadIdx.x];
+}
+
+__global__ void sum_rows_final_kernel(const float* partial, int64_t R, int64_t C, float* out) {
+  YE_GRID_LOOP(c, C) {
+    float acc = 0.f;
+    for (int64_t q = 0; q < R; ++q) acc += partial[q * C + c];
+    out[c] = acc;
+  }
+}
+
 // dst (D) += alpha * src (S) in f32: same-type accumulation (S = D) and f16/bf16 into f32 gradients.
 template <typename S, typename D>
 __global__ void axpy_kernel(float alpha, const S* src, D* dst, int64_t n) {
@@ -411,6 +439,20 @@ void sum_axis(DType t, const void* x, void* out, int64_t outer, int64_t len, int
 
 void axpy(DType t, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s) {
   axpy_convert(t, t, alpha, src, dst, n, s);
+}
+
+int64_t sum_rows_partials(int64_t rows) {
+  return std::max<int64_t>(1, std::min<int64_t>(128, (rows + 255) / 256));
+}
+
+void sum_rows(DType t, const void* x, int64_t rows, int64_t C, int64_t ld, float* partial, float* out, cudaStream_t s) {
+  if (C == 0) return;
+  const int64_t R = sum_rows_partials(rows);
+  const dim3 grid(unsigned(R), unsigned((C + 31) / 32)), block(32, kSumRowsLanes);
+  YE_DISPATCH_FLOAT(t, T, sum_rows_partial_kernel<T><<<grid, block, 0, s>>>((const T*)x, rows, C, ld, partial));
+  check_launch();
+  sum_rows_final_kernel<<<grid_for(C), kBlock, 0, s>>>(partial, R, C, out);
+  check_launch();
 }
 
 void axpy_batch(const AxpyItem* items, int count, cudaStream_t s) {

@@ -18,6 +18,11 @@ void scale_pad_rows(const void* src, DType st, void* dst, DType dt, int64_t rows
                     float scale, cudaStream_t s);
 // out (f32 accumulate, written as t) over a contiguous (outer, len, inner) view.
 void sum_axis(DType t, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, cudaStream_t s);
+// out[c] = sum over r < rows of x[r * ld + c], c < C, in f32 and a fixed order (bias gradients of a row
+// gradient, which may be a channel slice of wider rows: ld >= C). `partial` holds sum_rows_partials(rows)
+// x C floats.
+int64_t sum_rows_partials(int64_t rows);
+void sum_rows(DType t, const void* x, int64_t rows, int64_t C, int64_t ld, float* partial, float* out, cudaStream_t s);
 void axpy(DType t, float alpha, const void* src, void* dst, int64_t n, cudaStream_t s);
 // dst += alpha * src over a strided layout (stride_a: src, stride_b: dst; dst may be a channel slice).
 void axpy_strided(DType t, float alpha, const void* src, void* dst, const Strided5& layout, cudaStream_t s);

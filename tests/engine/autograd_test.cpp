@@ -96,7 +96,7 @@ TEST_CASE("gradient checks: slices of an intermediate tensor accumulate into its
       },
       {leaf(s), leaf({2, 4, 3}), leaf(s)}));
   CHECK(test::gradient_check(  // C2f: concat[h, f(h's second half)]; h's gradient is the concat's slice
-      [&](auto& x) {             // (a view) with f's half added into it in place
+      [&](auto& x) {             // (a view; on CUDA f's half is added into it in place)
         Tensor h = ops::silu(x[0]);
         Tensor m = ops::mul(ops::square(ops::narrow(h, 2, 1, 2)), x[2]);
         return with_weights(ops::concat({h, m}, 2), x[1]);

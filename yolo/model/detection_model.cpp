@@ -297,11 +297,10 @@ Tensor images_to_input(const uint8_t* images, int batch, int height, int width, 
   return uint8_images_to_input(raw, dtype);
 }
 
-// One pass from bytes to the scaled input. f16/bf16 on CUDA: rows of 8 channels, the 5 beyond RGB zero,
-// which the stem convolution takes as they are (ops::conv2d pads 3-channel inputs for tensor cores).
+// One pass from bytes to the scaled input, in rows as long as the stem convolution widens its input to
+// (8 channels, the 5 beyond RGB zero, on CUDA in f16/bf16), which it then takes as they are.
 Tensor uint8_images_to_input(const Tensor& raw, DType dtype) {
-  const bool tensor_cores = raw.device().is_cuda() && (dtype == DType::f16 || dtype == DType::bf16);
-  return ops::scaled_cast(raw, dtype, 1.0f / 255.0f, tensor_cores ? 8 : 0);
+  return ops::scaled_cast(raw, dtype, 1.0f / 255.0f, ops::conv_input_row_pad(raw.device(), dtype));
 }
 
 }  // namespace ye::yolo

@@ -84,6 +84,11 @@ TEST_CASE("slice gradients of an intermediate tensor (tiling, gaps, overlap, wit
       return ops::add(ops::add(ops::sum(part), ops::sum(ops::mul(h, x[2]))),
                       ops::add(ops::sum(ops::square(gap)), ops::sum(ops::square(overlap))));
     }, {leaf(s), leaf({2, 7, 9, c}), leaf(s)}, 20.0);
+    each_precision("concat of a tensor and a block of its second half (C2f)", [c](auto& x) {
+      Tensor h = ops::silu(x[0]);  // h's gradient: the concat's slice, the block's half added in place
+      Tensor m = ops::mul(ops::square(ops::narrow(h, -1, 2 * c, 2 * c)), x[1]);
+      return ops::sum(ops::mul(ops::concat({h, m}, -1), x[2]));
+    }, {leaf(s), leaf({2, 7, 9, 2 * c}), leaf({2, 7, 9, 6 * c})}, 20.0);
   }
 }
 

@@ -104,11 +104,11 @@ TEST_CASE("conv2d on channel slices (strided x and dy, YE_CONV_STRIDED=1) and pa
       for (const Tol& t : kTols) {
         INFO("YE_CONV_STRIDED=", mode, " k ", c.k, " o ", c.o, " dtype ", dtype_name(t.dtype));
         std::vector<Tensor> in{grad_input({2, 9, 11, 40}), grad_input({c.o, c.k, c.k, 16}, -0.3f, 0.3f),
-                               grad_input({2, 9, 11, 8})};
+                               grad_input({2, 9, 11, 8}), grad_input(Shape{c.o})};
         const int pad = int(c.k / 2);
-        test::compare_cuda_to_cpu(
+        test::compare_cuda_to_cpu(  // the bias gradient: a per-channel sum of the dy slice, read in place
             [pad](const std::vector<Tensor>& v) {
-              Tensor y = ops::conv2d(ops::narrow(v[0], 3, 8, 16), v[1], Tensor(), {1, pad, 1});
+              Tensor y = ops::conv2d(ops::narrow(v[0], 3, 8, 16), v[1], v[3], {1, pad, 1});
               return ops::concat({y, v[2]}, -1);
             },
             in, t.dtype, t.atol, t.rtol, "conv2d on slices");
