@@ -1,4 +1,5 @@
-// LeafGrads (see leaf_grads.h): immediate or batched accumulation of leaf gradients.
+// LeafGrads (see leaf_grads.h): immediate or batched accumulation of leaf gradients; a batch goes to
+// kernels::cuda::axpy_batch on the compute stream of its device.
 #include "engine/leaf_grads.h"
 
 #include <algorithm>

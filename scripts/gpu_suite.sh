@@ -81,12 +81,15 @@ for mode in "${modes[@]}"; do
       head -30 "$OUT/kernel_profile.txt" ;;
     ab)
       # The same bench rows under each environment of AB ("|"-separated, e.g. AB='|YE_CONV_PAD=0|YE_CONV_STRIDED=0';
-      # an empty entry is the default), one after the other on this card: a switch's measured effect.
+      # an empty entry is the default), one after the other on this card: a switch's measured effect. An
+      # entry bin=PATH runs that bench_train_step instead (an older commit's build, carried in .device/).
       IFS='|' read -r -a settings <<< "${AB:-}"
       i=0
       for setting in "${settings[@]}"; do
         echo "=== ab $i: ${setting:-default}" | tee -a "$OUT/ab.txt"
-        timeout "$(left)" env $setting .device/bin/bench_train_step --benchmark_min_time=${MIN_TIME_BENCH:-0.2} \
+        bin=.device/bin/bench_train_step
+        if [[ "$setting" == bin=* ]]; then bin=${setting#bin=}; setting=; fi
+        timeout "$(left)" env $setting "$bin" --benchmark_min_time=${MIN_TIME_BENCH:-0.2} \
           ${BENCH_FILTER:+--benchmark_filter="$BENCH_FILTER"} > "$OUT/ab_$i.txt" 2>&1 || status=1
         grep -E "^BM_" "$OUT/ab_$i.txt" | tee -a "$OUT/ab.txt"
         i=$((i + 1))
