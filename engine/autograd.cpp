@@ -71,7 +71,7 @@ void run_backward(const Tensor& root, const Tensor& grad) {
   auto& meta = *root.impl()->autograd;
   detail::LeafGrads leaf_grads;
   if (!meta.grad_fn) {
-    leaf_grads.add(meta, g);
+    leaf_grads.add(root.impl()->autograd, g);
     leaf_grads.flush();
     if (meta.on_grad_ready) meta.on_grad_ready();
     return;
@@ -116,7 +116,7 @@ void run_backward(const Tensor& root, const Tensor& grad) {
     for (size_t i = 0; i < node->inputs.size(); ++i) {
       Edge& e = node->inputs[i];
       Tensor gi = i < gin.size() ? gin[i] : Tensor();
-      if (e.leaf && gi.defined()) leaf_grads.add(*e.leaf, gi);
+      if (e.leaf && gi.defined()) leaf_grads.add(e.leaf, gi);
       if (e.leaf && e.leaf->on_grad_ready && --leaf_deps[e.leaf.get()] == 0) {
         leaf_grads.flush();
         e.leaf->on_grad_ready();

@@ -13,27 +13,26 @@
 
 namespace ye::detail {
 
-bool LeafGrads::batchable(const AutogradMeta& leaf, const Tensor& g) const {
+bool LeafGrads::batchable(const Tensor& grad, const Tensor& g) {
   const char* mode = std::getenv("YE_GRAD_BATCH");  // =0: one add per contribution (A/B)
-  const Tensor& d = leaf.grad;
-  return !(mode && mode[0] == '0') && d.device().is_cuda() && d.dtype() == DType::f32 && d.is_contiguous() && g.device() == d.device() &&
-         g.is_contiguous() && dtype_is_float(g.dtype());
+  return !(mode && mode[0] == '0') && grad.device().is_cuda() && grad.dtype() == DType::f32 &&
+         grad.is_contiguous() && g.device() == grad.device() && g.is_contiguous() && dtype_is_float(g.dtype());
 }
 
-void LeafGrads::add(AutogradMeta& leaf, const Tensor& g) {
-  if (!leaf.grad.defined()) {
-    leaf.grad = g.clone();
+void LeafGrads::add(const std::shared_ptr<AutogradMeta>& leaf, const Tensor& g) {
+  if (!leaf->grad.defined()) {
+    leaf->grad = g.clone();
     return;
   }
-  YE_CHECK(leaf.grad.shape() == g.shape(), "gradient shape ", g.shape().str(), " does not match leaf grad ",
-           leaf.grad.shape().str());
+  YE_CHECK(leaf->grad.shape() == g.shape(), "gradient shape ", g.shape().str(), " does not match leaf grad ",
+           leaf->grad.shape().str());
   // A second contribution to one grad in the same launch would race; another device needs its own.
-  const bool waiting = std::any_of(pending_.begin(), pending_.end(), [&](const Item& i) { return i.leaf == &leaf; });
+  const bool waiting = std::any_of(pending_.begin(), pending_.end(), [&](const Item& i) { return i.leaf == leaf; });
   if (waiting || (!pending_.empty() && pending_.front().g.device() != g.device())) flush();
-  if (batchable(leaf, g))
-    pending_.push_back({&leaf, g});
+  if (batchable(leaf->grad, g))
+    pending_.push_back({leaf, leaf->grad, g});
   else
-    ops::add_(leaf.grad, g);  // converts a low-precision gradient while accumulating
+    ops::add_(leaf->grad, g);  // converts a low-precision gradient while accumulating
 }
 
 void LeafGrads::flush() {
@@ -41,8 +40,7 @@ void LeafGrads::flush() {
 #ifdef YE_WITH_CUDA
   std::vector<kernels::cuda::AxpyItem> items;
   items.reserve(pending_.size());
-  for (const Item& i : pending_)
-    items.push_back({i.g.data(), i.leaf->grad.data_as<float>(), i.g.numel(), i.g.dtype()});
+  for (const Item& i : pending_) items.push_back({i.g.data(), i.grad.data_as<float>(), i.g.numel(), i.g.dtype()});
   kernels::cuda::axpy_batch(items.data(), int(items.size()), ops::detail::stream(pending_.front().g));
 #endif
   pending_.clear();

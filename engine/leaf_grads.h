@@ -3,6 +3,7 @@
 // yolov8s step); the rest (the CPU, a first contribution, other dtypes) is added at once; YE_GRAD_BATCH=0
 // adds everything at once. Internal to the autograd engine.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "engine/autograd.h"
@@ -11,15 +12,15 @@ namespace ye::detail {
 
 class LeafGrads {
  public:
-  void add(AutogradMeta& leaf, const Tensor& g);
+  void add(const std::shared_ptr<AutogradMeta>& leaf, const Tensor& g);
   // Adds what waits; before a leaf's ready hook runs and at the end of the pass.
   void flush();
 
  private:
-  bool batchable(const AutogradMeta& leaf, const Tensor& g) const;
+  static bool batchable(const Tensor& grad, const Tensor& g);
   struct Item {
-    AutogradMeta* leaf;
-    Tensor g;
+    std::shared_ptr<AutogradMeta> leaf;  // held: a leaf may be reachable through the graph alone
+    Tensor grad, g;                      // grad += g
   };
   std::vector<Item> pending_;
 };
