@@ -93,6 +93,16 @@ Tensor Tensor::narrow_view(int d, int64_t start, int64_t length) const {
   return Tensor(impl);
 }
 
+Tensor Tensor::packed_view(const Shape& s) const {
+  const size_t end = size_t(impl_->offset + s.numel()) * dtype_size(dtype());
+  YE_CHECK(impl_->storage && end <= impl_->storage->bytes, "packed_view ", s.str(), " at element ", impl_->offset,
+           " runs past its storage");
+  auto impl = view_impl(*impl_);
+  impl->shape = s;
+  impl->strides = s.contiguous_strides();
+  return Tensor(impl);
+}
+
 Tensor Tensor::reshape_view(const Shape& s) const {
   YE_CHECK(s.numel() == numel(), "reshape of ", shape().str(), " to ", s.str(), ": element counts differ");
   YE_CHECK(is_contiguous(), "reshape_view needs a contiguous tensor (shape ", shape().str(), ")");

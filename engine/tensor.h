@@ -68,6 +68,9 @@ class Tensor {
   // Views (share storage). Autograd-aware versions are ops::slice / ops::narrow / ops::reshape.
   Tensor slice_view(int64_t begin, int64_t end) const;             // along dim 0
   Tensor narrow_view(int dim, int64_t start, int64_t length) const;  // strided along `dim`
+  // Contiguous `shape` over this tensor's storage from its own first element (a buffer seen whole
+  // through one of its slices); no autograd state.
+  Tensor packed_view(const Shape& shape) const;
   Tensor reshape_view(const Shape& shape) const;                     // contiguous only
 
   // Copies. to() of a tensor already there returns the same tensor.

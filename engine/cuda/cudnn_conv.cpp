@@ -266,85 +266,88 @@ void compare_with_packing(DeviceContext& ctx, ConvPlan& p, const kernels::ConvGe
 }
 }  // namespace
 
+namespace {
+// A direction of plan p on first use: cuDNN's search (`find` fills perfs and count with the scratch it
+// is given), the GEMM race, and for strided operands the race against packing. (a, b) are the
+// direction's operands in its cuDNN order, (ga, gb) in pointwise_gemm's.
+template <typename Perf, int kCount, typename Algo, typename Find>
+void search(DeviceContext& ctx, ConvPlan& p, const kernels::ConvGeom& g, DType t, int dir, Algo& algo, const void* a,
+            const void* b, const void* ga, const void* gb, void* out, const char* name, Find&& find) {
+  {
+    SearchScratch s(ctx);
+    Perf perfs[kCount];
+    int count = 0;
+    const cudnnStatus_t found = find(perfs, count, s);
+    settle(ctx, p, g, t, dir, found, perfs, count, algo, ga, gb, out, name);
+  }
+  if (strided(p.rows)) compare_with_packing(ctx, p, g, t, dir, a, b, out);
+}
+
+// Runs a searched direction: false when the caller packs, else the GEMM or `conv(workspace, bytes)`.
+template <typename Conv>
+bool execute(DeviceContext& ctx, const ConvPlan& p, const kernels::ConvGeom& g, DType t, int dir, const void* ga,
+             const void* gb, void* out, Conv&& conv) {
+  if (p.pack[dir]) return false;
+  if (p.gemm[dir]) {
+    pointwise_gemm(ctx, g, t, dir, ga, gb, out, p.rows);
+    return true;
+  }
+  void* ws = p.workspace[dir] ? ctx.workspace(p.workspace[dir]) : nullptr;
+  conv(ws, p.workspace[dir]);
+  return true;
+}
+
+constexpr float kOne = 1.0f, kZero = 0.0f;
+}  // namespace
+
 bool cudnn_conv_forward(DeviceContext& ctx, const kernels::ConvGeom& g, DType t, const void* x, const void* w,
                         void* y, ConvRows rows) {
   ConvPlan& p = plan_for(ctx, g, t, {rows.x, 0});
-  if (!p.searched[0]) {
-    {
-      SearchScratch s(ctx);
-      cudnnConvolutionFwdAlgoPerf_t perfs[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-      int count = 0;
-      const cudnnStatus_t found = cudnnFindConvolutionForwardAlgorithmEx(
-          ctx.cudnn, p.x, x, p.w, w, p.conv[0], p.y, y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perfs, s.ptr,
-          s.bytes);
-      settle(ctx, p, g, t, 0, found, perfs, count, p.fwd_algo, x, w, y, "forward");
-    }
-    if (strided(p.rows)) compare_with_packing(ctx, p, g, t, 0, x, w, y);
-  }
-  if (p.pack[0]) return false;
-  if (p.gemm[0]) {
-    pointwise_gemm(ctx, g, t, 0, x, w, y, p.rows);
-    return true;
-  }
-  const float one = 1.0f, zero = 0.0f;
-  void* ws = p.workspace[0] ? ctx.workspace(p.workspace[0]) : nullptr;
-  YE_CUDNN_CHECK(cudnnConvolutionForward(ctx.cudnn, &one, p.x, x, p.w, w, p.conv[0], p.fwd_algo, ws, p.workspace[0],
-                                         &zero, p.y, y));
-  return true;
+  if (!p.searched[0])
+    search<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
+        ctx, p, g, t, 0, p.fwd_algo, x, w, x, w, y, "forward", [&](auto* perfs, int& count, SearchScratch& s) {
+          return cudnnFindConvolutionForwardAlgorithmEx(ctx.cudnn, p.x, x, p.w, w, p.conv[0], p.y, y,
+                                                        CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perfs, s.ptr,
+                                                        s.bytes);
+        });
+  return execute(ctx, p, g, t, 0, x, w, y, [&](void* ws, size_t bytes) {
+    YE_CUDNN_CHECK(cudnnConvolutionForward(ctx.cudnn, &kOne, p.x, x, p.w, w, p.conv[0], p.fwd_algo, ws, bytes, &kZero,
+                                           p.y, y));
+  });
 }
 
 bool cudnn_conv_backward_data(DeviceContext& ctx, const kernels::ConvGeom& g, DType t, const void* gy, const void* w,
                               void* gx, ConvRows rows) {
   ConvPlan& p = plan_for(ctx, g, t, {0, rows.dy});
-  if (!p.searched[1]) {
-    {
-      SearchScratch s(ctx);
-      cudnnConvolutionBwdDataAlgoPerf_t perfs[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-      int count = 0;
-      const cudnnStatus_t found = cudnnFindConvolutionBackwardDataAlgorithmEx(
-          ctx.cudnn, p.w, w, p.y, gy, p.conv[1], p.x, gx, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perfs, s.ptr,
-          s.bytes);
-      settle(ctx, p, g, t, 1, found, perfs, count, p.bwd_data_algo, gy, w, gx, "backward-data");
-    }
-    if (strided(p.rows)) compare_with_packing(ctx, p, g, t, 1, gy, w, gx);
-  }
-  if (p.pack[1]) return false;
-  if (p.gemm[1]) {
-    pointwise_gemm(ctx, g, t, 1, gy, w, gx, p.rows);
-    return true;
-  }
-  const float one = 1.0f, zero = 0.0f;
-  void* ws = p.workspace[1] ? ctx.workspace(p.workspace[1]) : nullptr;
-  YE_CUDNN_CHECK(cudnnConvolutionBackwardData(ctx.cudnn, &one, p.w, w, p.y, gy, p.conv[1], p.bwd_data_algo, ws,
-                                              p.workspace[1], &zero, p.x, gx));
-  return true;
+  if (!p.searched[1])
+    search<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
+        ctx, p, g, t, 1, p.bwd_data_algo, gy, w, gy, w, gx, "backward-data",
+        [&](auto* perfs, int& count, SearchScratch& s) {
+          return cudnnFindConvolutionBackwardDataAlgorithmEx(ctx.cudnn, p.w, w, p.y, gy, p.conv[1], p.x, gx,
+                                                             CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perfs,
+                                                             s.ptr, s.bytes);
+        });
+  return execute(ctx, p, g, t, 1, gy, w, gx, [&](void* ws, size_t bytes) {
+    YE_CUDNN_CHECK(cudnnConvolutionBackwardData(ctx.cudnn, &kOne, p.w, w, p.y, gy, p.conv[1], p.bwd_data_algo, ws,
+                                                bytes, &kZero, p.x, gx));
+  });
 }
 
 bool cudnn_conv_backward_filter(DeviceContext& ctx, const kernels::ConvGeom& g, DType t, const void* x,
                                 const void* gy, void* gw, ConvRows rows) {
   ConvPlan& p = plan_for(ctx, g, t, rows);
-  if (!p.searched[2]) {
-    {
-      SearchScratch s(ctx);
-      cudnnConvolutionBwdFilterAlgoPerf_t perfs[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-      int count = 0;
-      const cudnnStatus_t found = cudnnFindConvolutionBackwardFilterAlgorithmEx(
-          ctx.cudnn, p.x, x, p.y, gy, p.conv[2], p.w, gw, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, perfs,
-          s.ptr, s.bytes);
-      settle(ctx, p, g, t, 2, found, perfs, count, p.bwd_filter_algo, gy, x, gw, "backward-filter");
-    }
-    if (strided(p.rows)) compare_with_packing(ctx, p, g, t, 2, x, gy, gw);
-  }
-  if (p.pack[2]) return false;
-  if (p.gemm[2]) {
-    pointwise_gemm(ctx, g, t, 2, gy, x, gw, p.rows);
-    return true;
-  }
-  const float one = 1.0f, zero = 0.0f;
-  void* ws = p.workspace[2] ? ctx.workspace(p.workspace[2]) : nullptr;
-  YE_CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p.x, x, p.y, gy, p.conv[2], p.bwd_filter_algo, ws,
-                                                p.workspace[2], &zero, p.w, gw));
-  return true;
+  if (!p.searched[2])
+    search<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
+        ctx, p, g, t, 2, p.bwd_filter_algo, x, gy, gy, x, gw, "backward-filter",
+        [&](auto* perfs, int& count, SearchScratch& s) {
+          return cudnnFindConvolutionBackwardFilterAlgorithmEx(ctx.cudnn, p.x, x, p.y, gy, p.conv[2], p.w, gw,
+                                                               CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, perfs,
+                                                               s.ptr, s.bytes);
+        });
+  return execute(ctx, p, g, t, 2, gy, x, gw, [&](void* ws, size_t bytes) {
+    YE_CUDNN_CHECK(cudnnConvolutionBackwardFilter(ctx.cudnn, &kOne, p.x, x, p.y, gy, p.conv[2], p.bwd_filter_algo, ws,
+                                                  bytes, &kZero, p.w, gw));
+  });
 }
 
 size_t cudnn_conv_plan_count(int device) { return plan_cache(device).size(); }

@@ -37,13 +37,7 @@ Tensor adjacent_slices(const std::vector<Tensor>& xs, int dim, const Shape& out_
       if (t.strides()[i] != cs[i] && t.dim(i) > 1) return Tensor();
     offset += t.dim(dim) * cs.d[dim];
   }
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = first.impl()->storage;
-  impl->offset = first.offset();
-  impl->shape = out_shape;
-  impl->strides = cs;
-  impl->dtype = first.dtype();
-  return Tensor(impl);
+  return first.packed_view(out_shape);
 }
 }  // namespace
 

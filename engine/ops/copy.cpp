@@ -141,13 +141,7 @@ Tensor pad_last_dim(const Tensor& x, int64_t padded) {
   Tensor y;
   if (x.impl()->zero_padded_row == padded && x.ndim() >= 2 && x.strides()[x.ndim() - 1] == 1 &&
       x.strides()[x.ndim() - 2] == padded) {
-    auto impl = std::make_shared<TensorImpl>();
-    impl->storage = x.impl()->storage;
-    impl->offset = x.offset();
-    impl->shape = shape;
-    impl->strides = shape.contiguous_strides();
-    impl->dtype = x.dtype();
-    y = Tensor(impl);
+    y = x.packed_view(shape);
   } else {
     y = Tensor::empty(shape, x.dtype(), x.device());
     scale_pad(x.contiguous(), y, 1.0f);
